@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "dropca",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "dropca", targets: ["dropca"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // Tests only: an ASN.1 reader independent of OpenSSL, to compare what we issue
+        // with what was requested byte for byte.
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.3.0"),
+    ],
+    targets: [
+        // C-facing targets: the only places that see C headers.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+
+        .target(name: "Issuance", dependencies: ["COpenSSL"]),
+        .target(name: "Spool"),
+        .target(name: "Ledger", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "Journal",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "DropCA",
+            dependencies: [
+                "Issuance", "Spool", "Ledger", "Journal",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "dropca",
+            dependencies: [
+                "DropCA",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "SwiftASN1", package: "swift-asn1")],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "IssuanceTests",
+            dependencies: ["Issuance", "TestSupport", .product(name: "SwiftASN1", package: "swift-asn1")],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "DropCATests",
+            dependencies: ["DropCA", "TestSupport"]
+        ),
+    ]
+)

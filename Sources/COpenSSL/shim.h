@@ -1,0 +1,69 @@
+// The OpenSSL headers dropca uses, plus static inline wrappers for what the Swift importer
+// cannot see: function-like macros (sk_*, OPENSSL_free) and type-generic stack helpers.
+// Each wrapper is prefixed with the module name so its origin is obvious at the call site.
+#ifndef DROPCA_COPENSSL_SHIM_H
+#define DROPCA_COPENSSL_SHIM_H
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+static inline void COpenSSL_OPENSSL_free(void *p) { OPENSSL_free(p); }
+
+static inline int COpenSSL_sk_X509_EXTENSION_num(const STACK_OF(X509_EXTENSION) *sk) {
+    return sk_X509_EXTENSION_num(sk);
+}
+static inline X509_EXTENSION *COpenSSL_sk_X509_EXTENSION_value(const STACK_OF(X509_EXTENSION) *sk, int i) {
+    return sk_X509_EXTENSION_value(sk, i);
+}
+static inline void COpenSSL_sk_X509_EXTENSION_pop_free(STACK_OF(X509_EXTENSION) *sk) {
+    sk_X509_EXTENSION_pop_free(sk, X509_EXTENSION_free);
+}
+
+static inline int COpenSSL_sk_GENERAL_NAME_num(const GENERAL_NAMES *sk) {
+    return sk_GENERAL_NAME_num(sk);
+}
+static inline GENERAL_NAME *COpenSSL_sk_GENERAL_NAME_value(const GENERAL_NAMES *sk, int i) {
+    return sk_GENERAL_NAME_value(sk, i);
+}
+static inline int COpenSSL_sk_GENERAL_NAME_push(GENERAL_NAMES *sk, GENERAL_NAME *name) {
+    return sk_GENERAL_NAME_push(sk, name);
+}
+static inline void COpenSSL_GENERAL_NAMES_free(GENERAL_NAMES *sk) { GENERAL_NAMES_free(sk); }
+
+static inline int COpenSSL_sk_ASN1_OBJECT_num(const EXTENDED_KEY_USAGE *sk) {
+    return sk_ASN1_OBJECT_num(sk);
+}
+static inline ASN1_OBJECT *COpenSSL_sk_ASN1_OBJECT_value(const EXTENDED_KEY_USAGE *sk, int i) {
+    return sk_ASN1_OBJECT_value(sk, i);
+}
+
+static inline int COpenSSL_sk_ASN1_OBJECT_push(EXTENDED_KEY_USAGE *sk, ASN1_OBJECT *object) {
+    return sk_ASN1_OBJECT_push(sk, object);
+}
+static inline int COpenSSL_sk_ACCESS_DESCRIPTION_push(AUTHORITY_INFO_ACCESS *sk, ACCESS_DESCRIPTION *description) {
+    return sk_ACCESS_DESCRIPTION_push(sk, description);
+}
+static inline int COpenSSL_sk_DIST_POINT_push(CRL_DIST_POINTS *sk, DIST_POINT *point) {
+    return sk_DIST_POINT_push(sk, point);
+}
+
+/// XN_FLAG_RFC2253 is a macro built from other macros, which Swift does not import.
+static inline unsigned long COpenSSL_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2253; }
+
+/// The ASN.1 type tag of a GENERAL_NAME, which Swift sees only through an anonymous union.
+static inline int COpenSSL_GENERAL_NAME_type(const GENERAL_NAME *name) { return name->type; }
+
+#endif

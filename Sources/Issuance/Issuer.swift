@@ -1,0 +1,93 @@
+import Foundation
+internal import COpenSSL
+
+/// One uploaded file in, one DER certificate or one rejection out, by the issuance policy
+/// of DESIGN section 1. Pure: no file I/O, no logging; callers record and log the result.
+///
+/// Set up once per configuration (CA, policy, profile) and then shared by every worker:
+/// after `init` it only reads its CA and prepared extensions, and each `issue` call owns
+/// all the OpenSSL objects it creates, which is why it is `@unchecked Sendable`.
+public final class Issuer: @unchecked Sendable {
+    public let authority: CertificateAuthority
+    public let policy: IssuancePolicy
+    public let profile: CertificateProfile
+    private let builder: CertificateBuilder
+
+    public init(authority: CertificateAuthority, policy: IssuancePolicy, profile: CertificateProfile) throws(IssuerSetupError) {
+        self.authority = authority
+        self.policy = policy
+        self.profile = profile
+        let prepared = try PreparedExtensions(authorityKeyIdentifier: authority.subjectKeyIdentifier, profile: profile)
+        let signer = try SigningAlgorithm(key: authority.keyKind, rsaScheme: profile.rsaSignature)
+        self.builder = CertificateBuilder(authority: authority, profile: profile, prepared: prepared, signer: signer)
+    }
+
+    /// Issues a certificate for the request in `fileBytes` (DER, PEM or bare base64).
+    public func issue(_ fileBytes: [UInt8], now: Date = Date()) -> Result<IssuedCertificate, Rejection> {
+        do {
+            return .success(try issueOrThrow(fileBytes, now: now))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func issueOrThrow(_ fileBytes: [UInt8], now: Date) throws(Rejection) -> IssuedCertificate {
+        if fileBytes.count > policy.maxCSRBytes {
+            throw Rejection(.tooLarge, "the file is \(fileBytes.count) bytes, over policy.max_csr_bytes = \(policy.maxCSRBytes)")
+        }
+        let request = try SigningRequest(der: RequestDecoding.der(from: fileBytes))
+        guard request.version == 0 else {
+            throw Rejection(.unsupportedVersion, "the request has version \(request.version + 1); PKCS#10 defines only version 1 (0)")
+        }
+        let (kind, key) = try policy.checkKey(of: request)
+        try policy.checkSignature(of: request, key: key)
+        let extensions = try RequestedExtensions(of: request)
+        if request.subjectIsEmpty && extensions.subjectAltName == nil {
+            throw Rejection(.namesNobody, "the request has an empty subject and no Subject Alternative Name, so the certificate would name nobody")
+        }
+
+        var removedKeyUsages: [String] = []
+        var keyUsage = CertificateBuilder.KeyUsageOutcome.absent
+        if let requestedKeyUsage = extensions.keyUsage {
+            let requestedBits = KeyUsageFilter.bits(inValue: RequestedExtensions.value(of: requestedKeyUsage))
+            let (kept, removed) = KeyUsageFilter.filter(requestedBits, for: kind)
+            removedKeyUsages = removed.sorted { $0.rawValue < $1.rawValue }.map(\.name)
+            if kept.isEmpty {
+                keyUsage = .removedEntirely
+            } else if removed.isEmpty {
+                keyUsage = .copied
+            } else if let value = KeyUsageFilter.encode(kept) {
+                keyUsage = .reduced(value: value)
+            } else {
+                throw Rejection(.issuerFailure, "encoding the reduced Key Usage failed")
+            }
+        }
+
+        let built = try builder.build(
+            from: request,
+            decisions: .init(keyKind: kind, extensions: extensions, keyUsage: keyUsage),
+            now: now
+        )
+        return IssuedCertificate(
+            der: built.der,
+            serialHex: SerialNumber.hex(built.serial),
+            subject: request.subjectText,
+            subjectAlternativeNames: extensions.subjectAltNames,
+            notBefore: built.notBefore,
+            notAfter: built.notAfter,
+            csrSHA256: Self.sha256Hex(fileBytes),
+            discardedExtensions: extensions.discarded,
+            removedKeyUsages: removedKeyUsages,
+            validityCutToCA: built.validityCut,
+            defaultExtendedKeyUsageApplied: built.defaultEKUApplied,
+            keyDescription: kind.description
+        )
+    }
+
+    /// Lowercase hex SHA-256 of `bytes`: how the ledger recognises an input after a crash.
+    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        _ = SHA256(bytes, bytes.count, &digest)
+        return SerialNumber.hex(digest)
+    }
+}

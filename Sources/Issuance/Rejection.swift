@@ -1,0 +1,48 @@
+/// Why a request was refused: a stable code for tests, the ledger and the journal's
+/// MESSAGE_ID, and a one-line reason in an operator's words that names the setting
+/// involved where there is one.
+public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Stable identifiers; new codes may be added, existing ones never change meaning.
+    public enum Code: String, Sendable, CaseIterable {
+        case tooLarge
+        case unparseable
+        case trailingData
+        case unsupportedVersion
+        case weakSignatureAlgorithm
+        case badSignature
+        case rsaKeyTooSmall
+        case rsaKeyTooLarge
+        case rsaBadExponent
+        case curveNotAllowed
+        case explicitCurveParameters
+        case keyTypeNotAllowed
+        case duplicateExtension
+        case malformedExtension
+        case namesNobody
+        // Raised by the spool before a byte of the file is parsed.
+        case unsafeName
+        case symlink
+        case notRegularFile
+        case multipleLinks
+        case unreadable
+        // The request was fine but the CA could not sign it (expired CA, OpenSSL failure).
+        case issuerFailure
+    }
+
+    public let code: Code
+    /// One line, no trailing period: what is wrong and, where it applies, which setting decides.
+    public let reason: String
+    /// Further lines for the `.reason` file: OpenSSL's own words, offending values.
+    public let details: [String]
+
+    public init(_ code: Code, _ reason: String, details: [String] = []) {
+        self.code = code
+        self.reason = reason
+        self.details = details
+    }
+
+    public var description: String { reason }
+
+    /// Equality on the code only, so that rewording a reason never breaks a caller.
+    public static func == (lhs: Rejection, rhs: Rejection) -> Bool { lhs.code == rhs.code }
+}
