@@ -62,6 +62,7 @@ let package = Package(
             dependencies: ["Issuance", "TestSupport", .product(name: "SwiftASN1", package: "swift-asn1")],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
         .testTarget(
             name: "DropCATests",
             dependencies: ["DropCA", "TestSupport"]

@@ -13,8 +13,9 @@ struct CertificateBuilder {
     struct Decisions {
         let keyKind: PublicKeyKind
         let extensions: RequestedExtensions
-        /// Key Usage value to use when bits were removed; nil means "copy the request's".
         let keyUsage: KeyUsageOutcome
+        /// SAN value to use instead of the request's (subject e-mail addresses added).
+        let extendedSubjectAltName: [UInt8]?
     }
 
     enum KeyUsageOutcome {
@@ -127,6 +128,17 @@ struct CertificateBuilder {
             guard let ext else { return }
             guard X509_add_ext(certificate, ext, -1) == 1 else { throw failure("adding an extension") }
         }
+        /// An extension dropca encoded itself.
+        func add(value: [UInt8], nid: Int32, critical: Bool) throws(Rejection) {
+            guard let octets = ASN1_OCTET_STRING_new() else { throw failure("encoding an extension") }
+            defer { ASN1_OCTET_STRING_free(octets) }
+            guard ASN1_OCTET_STRING_set(octets, value, Int32(value.count)) == 1,
+                  let ext = X509_EXTENSION_create_by_NID(nil, nid, critical ? 1 : 0, octets) else {
+                throw failure("encoding an extension")
+            }
+            defer { X509_EXTENSION_free(ext) }
+            try add(ext)
+        }
         /// A requested extension with its value bytes unchanged and the given criticality.
         func carry(_ ext: OpaquePointer, critical: Bool) throws(Rejection) {
             guard let copy = X509_EXTENSION_dup(ext) else { throw failure("copying an extension") }
@@ -146,14 +158,7 @@ struct CertificateBuilder {
             }
         case .reduced(let value):
             let critical = requested.keyUsage.map { X509_EXTENSION_get_critical($0) == 1 } ?? true
-            guard let octets = ASN1_OCTET_STRING_new() else { throw failure("encoding Key Usage") }
-            defer { ASN1_OCTET_STRING_free(octets) }
-            guard ASN1_OCTET_STRING_set(octets, value, Int32(value.count)) == 1,
-                  let ext = X509_EXTENSION_create_by_NID(nil, NID_key_usage, critical ? 1 : 0, octets) else {
-                throw failure("encoding Key Usage")
-            }
-            defer { X509_EXTENSION_free(ext) }
-            try add(ext)
+            try add(value: value, nid: NID_key_usage, critical: critical)
         }
 
         var defaultEKUApplied = false
@@ -164,8 +169,10 @@ struct CertificateBuilder {
             defaultEKUApplied = true
         }
 
-        if let san = requested.subjectAltName {
-            // RFC 5280 4.2.1.6: critical exactly when the subject is empty.
+        // RFC 5280 4.2.1.6: critical exactly when the subject is empty.
+        if let value = decisions.extendedSubjectAltName {
+            try add(value: value, nid: NID_subject_alt_name, critical: request.subjectIsEmpty)
+        } else if let san = requested.subjectAltName {
             try carry(san, critical: request.subjectIsEmpty)
         }
 

@@ -19,6 +19,8 @@ public struct IssuedCertificate: Sendable {
     public let removedKeyUsages: [String]
     /// Set when notAfter was cut to the CA's own notAfter.
     public let validityCutToCA: Bool
+    /// Set when the subject's emailAddress values were added to the SAN as rfc822Names.
+    public let subjectEmailAddedToSAN: Bool
     /// Set when the request had no EKU and `certificate.default_extended_key_usage` applied.
     public let defaultExtendedKeyUsageApplied: Bool
     /// The subject key as the logs describe it ("EC P-256", "RSA 2048").

@@ -63,22 +63,35 @@ public final class Issuer: @unchecked Sendable {
             }
         }
 
+        var subjectAltNames = extensions.subjectAltNames
+        var extendedSubjectAltName: [UInt8]? = nil
+        let missingAddresses = SubjectEmailAddresses.values(in: request.subjectName).filter { !extensions.rfc822Names.contains($0) }
+        if !missingAddresses.isEmpty {
+            let requested = extensions.subjectAltName.map(RequestedExtensions.value(of:))
+            guard let value = SubjectEmailAddresses.subjectAltNameValue(requested: requested, adding: missingAddresses) else {
+                throw Rejection(.issuerFailure, "adding the subject's e-mail address to the Subject Alternative Name failed")
+            }
+            extendedSubjectAltName = value
+            subjectAltNames += missingAddresses.map { "email:" + String(decoding: $0, as: UTF8.self) }
+        }
+
         let built = try builder.build(
             from: request,
-            decisions: .init(keyKind: kind, extensions: extensions, keyUsage: keyUsage),
+            decisions: .init(keyKind: kind, extensions: extensions, keyUsage: keyUsage, extendedSubjectAltName: extendedSubjectAltName),
             now: now
         )
         return IssuedCertificate(
             der: built.der,
             serialHex: SerialNumber.hex(built.serial),
             subject: request.subjectText,
-            subjectAlternativeNames: extensions.subjectAltNames,
+            subjectAlternativeNames: subjectAltNames,
             notBefore: built.notBefore,
             notAfter: built.notAfter,
             csrSHA256: Self.sha256Hex(fileBytes),
             discardedExtensions: extensions.discarded,
             removedKeyUsages: removedKeyUsages,
             validityCutToCA: built.validityCut,
+            subjectEmailAddedToSAN: extendedSubjectAltName != nil,
             defaultExtendedKeyUsageApplied: built.defaultEKUApplied,
             keyDescription: kind.description
         )

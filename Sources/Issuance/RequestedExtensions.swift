@@ -11,6 +11,8 @@ final class RequestedExtensions {
     private(set) var subjectAltName: OpaquePointer?
     /// The SAN entries in readable form ("DNS:host.example", "IP:192.0.2.1").
     private(set) var subjectAltNames: [String] = []
+    /// The rfc822Name entries of the SAN, as encoded.
+    private(set) var rfc822Names: [[UInt8]] = []
     /// Key Usage as requested, if any.
     private(set) var keyUsage: OpaquePointer?
     /// Extended Key Usage as requested, if any.
@@ -45,7 +47,7 @@ final class RequestedExtensions {
             }
             switch OBJ_obj2nid(object) {
             case NID_subject_alt_name:
-                subjectAltNames = try Self.subjectAltNames(in: ext)
+                (subjectAltNames, rfc822Names) = try Self.subjectAltNames(in: ext)
                 subjectAltName = ext
             case NID_key_usage:
                 try Self.requireDER(ext, name: "Key Usage", decode: { cursor, length in
@@ -95,8 +97,9 @@ final class RequestedExtensions {
         }
     }
 
-    private static func subjectAltNames(in ext: OpaquePointer) throws(Rejection) -> [String] {
+    private static func subjectAltNames(in ext: OpaquePointer) throws(Rejection) -> (readable: [String], rfc822: [[UInt8]]) {
         var names: [String] = []
+        var rfc822: [[UInt8]] = []
         var failure: Rejection? = nil
         do {
             try requireDER(ext, name: "Subject Alternative Name", decode: { cursor, length in
@@ -110,13 +113,18 @@ final class RequestedExtensions {
             for index in 0..<count {
                 guard let name = COpenSSL_sk_GENERAL_NAME_value(generalNames, index) else { continue }
                 names.append(readable(name))
+                var type: Int32 = 0
+                let value = GENERAL_NAME_get0_value(name, &type)
+                if type == GEN_EMAIL, let value {
+                    rfc822.append(OpenSSLBytes.contents(of: value.assumingMemoryBound(to: ASN1_STRING.self)))
+                }
             }
             return OpenSSLBytes.der(generalNames, i2d_GENERAL_NAMES)
             })
         } catch {
             throw failure ?? error
         }
-        return names
+        return (names, rfc822)
     }
 
     /// "DNS:host", "IP:192.0.2.1", "email:…", "URI:…", "othername:…", "DirName:…".

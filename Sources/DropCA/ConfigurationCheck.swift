@@ -1,0 +1,68 @@
+import Foundation
+import Issuance
+
+/// `dropca check-config`: everything `dropca run` would refuse at start, found before
+/// the service is restarted: the file itself, the CA pair, and the folders.
+public struct ConfigurationCheck {
+    public struct Report: Sendable {
+        public var errors: [String] = []
+        public var warnings: [String] = []
+        public var notes: [String] = []
+        public var passed: Bool { errors.isEmpty }
+    }
+
+    public static func run(configPath: String, environment: [String: String], now: Date = Date()) -> Report {
+        var report = Report()
+        let configuration: Configuration
+        do {
+            configuration = try Configuration.load(path: configPath, environment: environment)
+        } catch {
+            report.errors.append(contentsOf: "\(error)".split(separator: "\n").map(String.init))
+            return report
+        }
+        report.notes.append("\(configPath): syntax and values are valid")
+
+        do {
+            let issuer = try AuthorityLoader.issuer(for: configuration, environment: environment, now: now)
+            report.notes.append("CA: \(issuer.authority.summary); key matches certificate")
+            let wanted = now.addingTimeInterval(TimeInterval(configuration.certificate.validityDays) * 86_400)
+            if issuer.authority.notAfter < wanted {
+                report.warnings.append("the CA certificate expires on \(ISO8601DateFormatter().string(from: issuer.authority.notAfter)), before certificate.validity_days = \(configuration.certificate.validityDays) would end; certificates will be cut to the CA's notAfter")
+            }
+        } catch {
+            report.errors.append(contentsOf: error.lines)
+        }
+
+        let spool = configuration.spool
+        for (key, path, needsWrite) in [("spool.inbox", spool.inbox, true), ("spool.outbox", spool.outbox, true), ("spool.failed", spool.failed, true)] {
+            if let problem = folderProblem(path, needsWrite: needsWrite) {
+                report.errors.append("\(key) = \(path): \(problem)")
+            }
+        }
+        if let problem = stateDirectoryProblem(configuration.state.directory) {
+            report.errors.append("state.directory = \(configuration.state.directory): \(problem)")
+        }
+        if configuration.certificate.caIssuersURL.isEmpty && configuration.certificate.ocspURL.isEmpty {
+            report.warnings.append("neither certificate.ca_issuers_url nor certificate.ocsp_url is set: certificates will carry no Authority Information Access, so relying parties cannot fetch the CA certificate")
+        }
+        return report
+    }
+
+    private static func folderProblem(_ path: String, needsWrite: Bool) -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return "does not exist" }
+        guard isDirectory.boolValue else { return "is not a folder" }
+        let mode = R_OK | X_OK | (needsWrite ? W_OK : 0)
+        guard access(path, mode) == 0 else { return "is not \(needsWrite ? "readable and writable" : "readable") by this user" }
+        return nil
+    }
+
+    private static func stateDirectoryProblem(_ path: String) -> String? {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            return folderProblem(path, needsWrite: true)
+        }
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return access(parent, W_OK | X_OK) == 0 ? nil : "does not exist and cannot be created in \(parent)"
+    }
+}

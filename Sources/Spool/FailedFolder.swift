@@ -1,0 +1,262 @@
+import Glibc
+
+/// The failed folder: every rejected input ends here as `failed/NAME` plus
+/// `failed/NAME.reason`, so nothing is ever silently dropped (DESIGN.md section 3).
+///
+/// How an entry gets here, by kind — chosen so that not one byte of a file outside the
+/// inbox can end up in `failed/`, and no rejected entry is ever opened:
+/// - Regular files with one link, symbolic links, FIFOs, sockets, devices and folders
+///   are *moved* with `renameat` between the held inbox and failed descriptors. A rename
+///   moves the entry itself: a symlink stays a symlink (its target is neither followed
+///   nor read), a FIFO stays a FIFO (never opened, so never blocks).
+/// - A regular file with more than one hard link is *not* moved: its inbox name is
+///   unlinked and only the reason file is written. Moving it would put a second name for
+///   a file that also lives outside the inbox into `failed/`, where an operator's
+///   `cat`, backup or `chown -R` would then act on that outside file. Removing the extra
+///   name cannot harm the file (its other names keep it), and the reason file records
+///   what was there.
+/// - When `failed/` is on another filesystem (`EXDEV`), the bytes the caller already
+///   read (``Intake/contents(_:_:)``) are written to `failed/NAME` atomically and the
+///   inbox entry is unlinked; without such bytes (an entry that was refused before
+///   reading), only the reason is written and the entry is unlinked.
+///
+/// Names: a safe name is kept; any other is percent-encoded
+/// (``SpoolName/failedFolderName``) and the original, escaped, goes into the reason
+/// file. If `failed/NAME` or `failed/NAME.reason` exists, `NAME.1`, `NAME.2`, … are tried
+/// until both are free, so nothing is overwritten; `renameat2(RENAME_NOREPLACE)` makes
+/// the final step refuse to replace even if an operator creates the name meanwhile.
+///
+/// The reason file (mode 0644, written via temporary file, `fsync`, rename, folder
+/// `fsync`) has the reason on its first line and `key: value` detail lines after it.
+/// Every line is made printable: control characters are escaped as `\xNN`.
+///
+/// Ownership: owns its folder descriptor. `Sendable`: rejections from several workers
+/// are serialised by a lock, so two of them never pick the same free name.
+public final class FailedFolder: Sendable {
+    public var path: String { folder.path }
+    let folder: FolderHandle
+    private let lock = Lock()
+
+    /// Mode of reason files and of entries copied across filesystems.
+    public static let fileMode: mode_t = 0o644
+
+    /// Opens the failed folder; throws ``SpoolError`` (`cannotOpenFolder`).
+    public init(path: String) throws {
+        self.folder = try FolderHandle(path: path, role: "failed folder")
+    }
+
+    /// What ``reject(_:from:reason:details:expecting:contents:)`` did.
+    public enum Outcome: Hashable, Sendable {
+        /// The entry was moved to `failed/entry`, its reason written to `failed/reason`.
+        case moved(entry: SpoolName, reason: SpoolName)
+        /// `failed/` is on another filesystem: the bytes that were read were written to
+        /// `failed/entry` and the inbox entry was removed.
+        case copied(entry: SpoolName, reason: SpoolName)
+        /// The inbox entry was removed without being kept (a hard-linked file, or a
+        /// cross-filesystem entry that was never read); only `failed/reason` was written.
+        case reasonOnly(reason: SpoolName)
+        /// The entry no longer existed; nothing was written.
+        case vanished
+        /// `expecting` did not match: the name now holds another (or a rewritten) file,
+        /// which was left in the inbox for its own events.
+        case replaced
+    }
+
+    /// Moves a rejected inbox entry to `failed/` and writes its reason file.
+    ///
+    /// - Parameters:
+    ///   - reason: one line for the operator, written as the reason file's first line.
+    ///   - details: further lines (`key: value` reads best). `input:`, `kept as:` or
+    ///     `not kept:`, and `rejected at:` lines are added.
+    ///   - expecting: the identity from ``Intake/contents(_:_:)``; when given, a regular
+    ///     file that no longer matches is left alone (``Outcome/replaced``).
+    ///   - contents: the bytes already read, used only when `failed/` is on another
+    ///     filesystem.
+    /// - Throws: ``SpoolError`` when the folders cannot be written, renamed or synced.
+    public func reject(
+        _ name: SpoolName, from inbox: Inbox, reason: String, details: [String] = [],
+        expecting identity: FileIdentity? = nil, contents: [UInt8]? = nil
+    ) throws -> Outcome {
+        guard name.isSingleComponent else {
+            throw SpoolError(.invalidName, "cannot reject \(inbox.folder.display(name)): not a single entry name")
+        }
+        return try lock.withLock {
+            try rejectLocked(
+                name, from: inbox.folder, reason: reason, details: details, expecting: identity,
+                contents: contents)
+        }
+    }
+
+    private func rejectLocked(
+        _ name: SpoolName, from inbox: FolderHandle, reason: String, details: [String],
+        expecting identity: FileIdentity?, contents: [UInt8]?
+    ) throws -> Outcome {
+        guard let status = inbox.status(of: name) else { return .vanished }
+        if let identity, status.kind != .regularFile || !status.identity.isSameContent(as: identity) {
+            return .replaced
+        }
+        var lines = [FailedFolder.oneLine(reason), "input: \(name)"] + details.map(FailedFolder.oneLine)
+
+        if status.kind == .regularFile && status.links > 1 {
+            let target = freeName(for: name).name
+            lines.append(
+                "not kept: the file had \(status.links) hard links, so its inbox name was removed instead of moved; nothing in failed/ links to a file outside the inbox"
+            )
+            try writeReason(lines, as: target.appending(".reason"))
+            try removeFromInbox(name, status: status, inbox: inbox)
+            try syncBoth(inbox)
+            return .reasonOnly(reason: target.appending(".reason"))
+        }
+
+        // Move the entry itself, never replacing anything in failed/.
+        var (target, number) = freeName(for: name)
+        var attempts = 0
+        while true {
+            attempts += 1
+            let from = name.cString
+            var result = SystemCall.renameNoReplace(inbox.descriptor, from, folder.descriptor, target.cString)
+            if result != 0 && (errno == ENOSYS || errno == EINVAL) {
+                // No RENAME_NOREPLACE here: the name was checked free under the lock.
+                result = renameat(inbox.descriptor, from, folder.descriptor, target.cString)
+            }
+            if result == 0 { break }
+            let failure = errno
+            switch failure {
+            case EEXIST where attempts < 1000, ENOTEMPTY where attempts < 1000:
+                (target, number) = freeName(for: name, from: number + 1)
+                continue
+            case ENOENT:
+                return .vanished
+            case EXDEV:
+                return try rejectAcrossFilesystems(
+                    name, status: status, inbox: inbox, lines: lines, contents: contents)
+            default:
+                throw SpoolError.system(
+                    .cannotRename, "cannot move \(inbox.display(name)) to", path: folder.display(target),
+                    errno: failure)
+            }
+        }
+
+        // A regular file swapped for a hard link between the check and the rename would
+        // now be a second name of an outside file here: take that name away again.
+        if let moved = folder.status(of: target), moved.kind == .regularFile, moved.links > 1 {
+            unlinkat(folder.descriptor, target.cString, 0)
+            lines.append("not kept: the file had \(moved.links) hard links when it was moved; its name was removed")
+            try writeReason(lines, as: target.appending(".reason"))
+            try syncBoth(inbox)
+            return .reasonOnly(reason: target.appending(".reason"))
+        }
+
+        lines.append("kept as: failed/\(target)")
+        try writeReason(lines, as: target.appending(".reason"))
+        try syncBoth(inbox)
+        return .moved(entry: target, reason: target.appending(".reason"))
+    }
+
+    private func rejectAcrossFilesystems(
+        _ name: SpoolName, status: EntryStatus, inbox: FolderHandle, lines: [String], contents: [UInt8]?
+    ) throws -> Outcome {
+        var lines = lines
+        let target = freeName(for: name).name
+        if let contents, status.kind == .regularFile {
+            let temporary = try folder.writeTemporary(contents, mode: FailedFolder.fileMode)
+            var result = SystemCall.renameNoReplace(folder.descriptor, temporary.cString, folder.descriptor, target.cString)
+            if result != 0 && (errno == ENOSYS || errno == EINVAL) {
+                result = renameat(folder.descriptor, temporary.cString, folder.descriptor, target.cString)
+            }
+            guard result == 0 else {
+                let failure = errno
+                unlinkat(folder.descriptor, temporary.cString, 0)
+                throw SpoolError.system(.cannotRename, "cannot keep a copy as", path: folder.display(target), errno: failure)
+            }
+            lines.append("kept as: failed/\(target) (a copy of the \(contents.count) bytes read; failed/ is on another filesystem)")
+            try writeReason(lines, as: target.appending(".reason"))
+            try removeFromInbox(name, status: status, inbox: inbox)
+            try syncBoth(inbox)
+            return .copied(entry: target, reason: target.appending(".reason"))
+        }
+        lines.append("not kept: failed/ is on another filesystem and \(status.kind) was never read; its inbox entry was removed")
+        try writeReason(lines, as: target.appending(".reason"))
+        try removeFromInbox(name, status: status, inbox: inbox)
+        try syncBoth(inbox)
+        return .reasonOnly(reason: target.appending(".reason"))
+    }
+
+    private func removeFromInbox(_ name: SpoolName, status: EntryStatus, inbox: FolderHandle) throws {
+        let flags = status.kind == .directory ? AT_REMOVEDIR : 0
+        if unlinkat(inbox.descriptor, name.cString, flags) != 0 && errno != ENOENT {
+            throw SpoolError.system(.cannotRemove, "cannot remove rejected entry", path: inbox.display(name), errno: errno)
+        }
+    }
+
+    private func syncBoth(_ inbox: FolderHandle) throws {
+        try folder.sync()
+        try inbox.sync()
+    }
+
+    /// The first of `BASE`, `BASE.1`, `BASE.2`, … from number `start` on, for which
+    /// neither the name nor `NAME.reason` exists in `failed/`, and its number.
+    private func freeName(for name: SpoolName, from start: Int = 0) -> (name: SpoolName, number: Int) {
+        let base = name.failedFolderName
+        var number = start
+        while true {
+            let candidate = number == 0 ? base : base.appending(".\(number)")
+            if folder.status(of: candidate) == nil && folder.status(of: candidate.appending(".reason")) == nil {
+                return (candidate, number)
+            }
+            number += 1
+        }
+    }
+
+    /// Writes the reason file atomically (temporary, `fsync`, rename); the caller syncs
+    /// the folder.
+    private func writeReason(_ lines: [String], as reasonName: SpoolName) throws {
+        var all = lines
+        all.append("rejected at: \(FailedFolder.utcTimestamp())")
+        let text = all.joined(separator: "\n") + "\n"
+        let temporary = try folder.writeTemporary(Array(text.utf8), mode: FailedFolder.fileMode)
+        guard renameat(folder.descriptor, temporary.cString, folder.descriptor, reasonName.cString) == 0 else {
+            let failure = errno
+            unlinkat(folder.descriptor, temporary.cString, 0)
+            throw SpoolError.system(.cannotRename, "cannot write reason file", path: folder.display(reasonName), errno: failure)
+        }
+    }
+
+    /// The text with every control character (newline included) escaped as `\xNN`, so a
+    /// reason or detail is exactly one line whatever an uploader put into it.
+    static func oneLine(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                result += "\\x" + (hex.count < 2 ? "0" + hex : hex)
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    /// `2025-01-31T12:00:00Z`, from the wall clock.
+    static func utcTimestamp() -> String {
+        var now = time(nil)
+        var parts = tm()
+        guard gmtime_r(&now, &parts) != nil else { return "\(now)" }
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+
+    /// The failed folder's entries, for tests and tooling.
+    public func listEntries() throws -> [FolderEntry] {
+        try folder.list()
+    }
+
+    /// Removes temporaries left by a crash while writing a reason file; call at startup.
+    @discardableResult
+    public func removeStaleTemporaries() throws -> [SpoolName] {
+        let removed = try folder.removeStaleTemporaries()
+        if !removed.isEmpty { try folder.sync() }
+        return removed
+    }
+}

@@ -1,0 +1,40 @@
+/// What ``Inbox/take(_:)`` found under a name.
+public enum Intake: Hashable, Sendable {
+    /// A regular file with one link, no larger than the limit: its bytes (at most
+    /// `maxBytes`) and the identity of the file they came from, for
+    /// ``Inbox/remove(_:ifUnchangedFrom:)`` and ``FailedFolder/reject(_:from:reason:details:expecting:contents:)``.
+    case contents([UInt8], FileIdentity)
+    /// The entry must be rejected: a stable code and a one-line reason in an operator's
+    /// words (the caller prefixes the name, e.g. "inbox/x.csr is a symbolic link; …").
+    case refused(IntakeRefusal, String)
+    /// The entry no longer exists (`ENOENT`): an uploader removed or renamed it.
+    case vanished
+    /// The entry was replaced or written to while it was being looked at. Leave it in
+    /// the inbox: the change brings its own inotify events, and it is taken again then.
+    case changed
+}
+
+/// Why an inbox entry is refused before (or while) being read.
+public enum IntakeRefusal: Hashable, Sendable, CustomStringConvertible {
+    /// A symbolic link: never followed, its target never read.
+    case symlink
+    /// A FIFO, directory, socket or device: never opened.
+    case notRegularFile
+    /// A regular file with more than one hard link: refused before a byte is read.
+    case multipleLinks
+    /// Larger than `policy.max_csr_bytes` (from `fstat`, or found growing while read).
+    case tooLarge
+    /// Opening or reading failed with this `errno`.
+    case unreadable(Int32)
+
+    /// A stable identifier for logs, the ledger and message ids.
+    public var description: String {
+        switch self {
+        case .symlink: return "symlink"
+        case .notRegularFile: return "not-regular-file"
+        case .multipleLinks: return "multiple-links"
+        case .tooLarge: return "too-large"
+        case .unreadable: return "unreadable"
+        }
+    }
+}

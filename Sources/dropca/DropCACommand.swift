@@ -1,0 +1,48 @@
+import ArgumentParser
+import DropCA
+import Foundation
+
+@main
+struct DropCACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dropca",
+        abstract: "A certificate authority behind a folder: drop a CSR in, take a certificate out.",
+        subcommands: [IssueCommand.self, InitCommand.self, CheckConfigCommand.self]
+    )
+
+    /// Like ArgumentParser's own entry point, except that usage errors exit with 2, the
+    /// status DESIGN section 2 gives them, rather than EX_USAGE (64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                printError(fullMessage(for: error))
+                printError("See 'dropca help'.")
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+
+/// `--config PATH`, shared by every command that reads the configuration.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (default: $DROPCA_CONFIG, else /etc/dropca/dropca.toml).")
+    var config: String?
+
+    var path: String {
+        Configuration.defaultPath(explicit: config, environment: ProcessInfo.processInfo.environment)
+    }
+}
+
+/// Writes one line to standard error.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

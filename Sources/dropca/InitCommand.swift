@@ -1,0 +1,40 @@
+import ArgumentParser
+import DropCA
+import Foundation
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a development CA (P-256), a configuration and the spool folders."
+    )
+
+    @Option(name: .long, help: "Folder to create them in.")
+    var dir: String = "./dropca-dev"
+
+    func run() throws {
+        let result: DevelopmentSetup.Result
+        do {
+            result = try DevelopmentSetup.create(in: dir)
+        } catch {
+            printError("dropca init: \(error)")
+            throw ExitCode(1)
+        }
+        print("""
+        Created a development CA and spool folders:
+          configuration  \(result.configPath)
+          CA certificate \(result.caCertificate)
+          inbox          \(result.inbox)
+          outbox         \(result.outbox)
+          failed         \(result.failed)
+
+        Next steps:
+          dropca check-config --config \(result.configPath)
+          dropca run --config \(result.configPath)
+          openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \\
+              -keyout device.key -subj /CN=device.example -out \(result.inbox)/device.csr
+          openssl verify -CAfile \(result.caCertificate) \(result.outbox)/device.cer   # after: openssl x509 -inform DER ...
+
+        This CA is for trying dropca out; do not trust it anywhere that matters.
+        """)
+    }
+}

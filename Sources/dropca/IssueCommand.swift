@@ -1,0 +1,63 @@
+import ArgumentParser
+import DropCA
+import Issuance
+import Foundation
+
+struct IssueCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "issue",
+        abstract: "Issue certificates for request files, with the daemon's policy; writes DER.",
+        discussion: """
+        Exit status: 0 when every request was issued, 1 when any was rejected (the reason for \
+        each is on standard error), 2 for a usage or configuration error.
+        """
+    )
+
+    @OptionGroup var config: ConfigOption
+
+    @Option(name: .short, help: "Write the certificate here (one request only; - for standard output).")
+    var output: String?
+
+    @Option(name: .customLong("out-dir"), help: "Write STEM.cer for each request into this folder (default: the current folder).")
+    var outDirectory: String?
+
+    @Argument(help: "Request files: DER, PEM or bare base64.")
+    var requests: [String]
+
+    func validate() throws {
+        if output != nil && outDirectory != nil {
+            throw ValidationError("-o and --out-dir cannot be used together")
+        }
+        if output != nil && requests.count != 1 {
+            throw ValidationError("-o takes exactly one request; use --out-dir for several")
+        }
+        if requests.isEmpty {
+            throw ValidationError("name at least one request file")
+        }
+    }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let issuer: Issuer
+        do {
+            let configuration = try Configuration.load(path: config.path, environment: environment)
+            issuer = try AuthorityLoader.issuer(for: configuration, environment: environment)
+        } catch {
+            printError("dropca issue: \(error)")
+            throw ExitCode(2)
+        }
+        let destination: OneShotIssuance.Destination = output.map { .file($0) } ?? .directory(outDirectory ?? ".")
+        let outcomes = OneShotIssuance(issuer: issuer, destination: destination).run(files: requests)
+        var anyRejected = false
+        for outcome in outcomes {
+            switch outcome {
+            case .issued(let input, let output, let serial):
+                printError("\(input): issued serial \(serial) -> \(output)")
+            case .rejected(let input, let reason):
+                anyRejected = true
+                printError("\(input): rejected: \(reason)")
+            }
+        }
+        if anyRejected { throw ExitCode(1) }
+    }
+}
