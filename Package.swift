@@ -51,6 +51,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // `scripts/bench-issuance` runs this in release mode: in-process issuance rate.
+        .executableTarget(name: "IssuanceBenchmark", dependencies: ["Issuance"]),
 
         .target(
             name: "TestSupport",

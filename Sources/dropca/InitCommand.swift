@@ -30,9 +30,12 @@ struct InitCommand: ParsableCommand {
         Next steps:
           dropca check-config --config \(result.configPath)
           dropca run --config \(result.configPath)
+
+        then, from another terminal, drop a request in and take the certificate out:
           openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \\
-              -keyout device.key -subj /CN=device.example -out \(result.inbox)/device.csr
-          openssl verify -CAfile \(result.caCertificate) \(result.outbox)/device.cer   # after: openssl x509 -inform DER ...
+              -keyout device.key -subj /CN=device.example -out device.csr
+          cp device.csr \(result.inbox)/
+          openssl x509 -inform DER -in \(result.outbox)/device.cer -noout -text
 
         This CA is for trying dropca out; do not trust it anywhere that matters.
         """)
