@@ -66,6 +66,14 @@ let package = Package(
         ),
         .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
         .testTarget(
+            name: "JournalTests",
+            dependencies: ["Journal", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "LedgerTests",
+            dependencies: ["Ledger", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
             name: "DropCATests",
             dependencies: ["DropCA", "TestSupport"]
         ),

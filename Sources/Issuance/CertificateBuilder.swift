@@ -65,7 +65,7 @@ struct CertificateBuilder {
 
         let defaultEKUApplied = try addExtensions(to: certificate, from: request, decisions: decisions)
 
-        guard signer.sign(certificate, with: authority.privateKey) else { throw failure("signing the certificate") }
+        guard signer.sign(certificate) else { throw failure("signing the certificate") }
         guard let der = OpenSSLBytes.der(certificate, { i2d_X509($0, $1) }) else { throw failure("encoding the certificate") }
         return Built(
             der: der, serial: serial,

@@ -11,7 +11,8 @@ extension IssuancePolicy {
             throw Rejection(.unparseable, "the request has no signature algorithm")
         }
         let nid = OBJ_obj2nid(algorithm.pointee.algorithm)
-        let algorithmName = OpenSSLBytes.describe(algorithm.pointee.algorithm)
+        // Only rejection reasons name the algorithm, so it is described only for them.
+        let algorithmName = { OpenSSLBytes.describe(algorithm.pointee.algorithm) }
 
         if nid == NID_rsassaPss {
             for digest in pssDigests(algorithm) {
@@ -21,9 +22,9 @@ extension IssuancePolicy {
             var digest: Int32 = NID_undef
             var keyType: Int32 = NID_undef
             guard OBJ_find_sigid_algs(nid, &digest, &keyType) == 1 else {
-                throw Rejection(.badSignature, "signature algorithm \(algorithmName) is not one dropca can verify")
+                throw Rejection(.badSignature, "signature algorithm \(algorithmName()) is not one dropca can verify")
             }
-            try checkDigest(digest, algorithmName: algorithmName)
+            try checkDigest(digest, algorithmName: algorithmName())
         }
 
         OpenSSLError.clear()
@@ -34,13 +35,13 @@ extension IssuancePolicy {
         }
     }
 
-    private func checkDigest(_ digest: Int32, algorithmName: String) throws(Rejection) {
+    private func checkDigest(_ digest: Int32, algorithmName: @autoclosure () -> String) throws(Rejection) {
         switch digest {
         case NID_md2, NID_md4, NID_md5, NID_md5_sha1, NID_mdc2:
-            throw Rejection(.weakSignatureAlgorithm, "the request is signed with \(algorithmName), a broken digest; sign it with SHA-256 or better")
+            throw Rejection(.weakSignatureAlgorithm, "the request is signed with \(algorithmName()), a broken digest; sign it with SHA-256 or better")
         case NID_sha1:
             if !allowSHA1CSRSignature {
-                throw Rejection(.weakSignatureAlgorithm, "the request is signed with SHA-1 (\(algorithmName)), refused while policy.allow_sha1_csr_signature = false")
+                throw Rejection(.weakSignatureAlgorithm, "the request is signed with SHA-1 (\(algorithmName())), refused while policy.allow_sha1_csr_signature = false")
             }
         default:
             break

@@ -18,7 +18,7 @@ public final class Issuer: @unchecked Sendable {
         self.policy = policy
         self.profile = profile
         let prepared = try PreparedExtensions(authorityKeyIdentifier: authority.subjectKeyIdentifier, profile: profile)
-        let signer = try SigningAlgorithm(key: authority.keyKind, rsaScheme: profile.rsaSignature)
+        let signer = try SigningAlgorithm(authority: authority, rsaScheme: profile.rsaSignature)
         self.builder = CertificateBuilder(authority: authority, profile: profile, prepared: prepared, signer: signer)
     }
 

@@ -19,7 +19,14 @@ enum RequestDecoding {
         if bytes[0] == 0x30 && !bytes.allSatisfy(isBase64TextByte) {
             return bytes
         }
-        if let text = String(validating: bytes, as: UTF8.self), text.contains("-----BEGIN") {
+        // Real PEM files are pure ASCII; for them, searching bytes finds exactly what
+        // searching the String finds, without Foundation's Unicode-aware search. Anything
+        // else (a BOM, UTF-8 text around the block) takes the String path below.
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            if ASCIIPEM.contains(ASCIIPEM.begin, in: bytes) {
+                return try ASCIIPEM.requestBlock(in: bytes)
+            }
+        } else if let text = String(validating: bytes, as: UTF8.self), text.contains("-----BEGIN") {
             return try pemBlock(in: text)
         }
         if bytes.allSatisfy(isBase64TextByte) {
@@ -65,6 +72,67 @@ enum RequestDecoding {
         return der
     }
 
+    /// `pemBlock(in:)` on the bytes of an all-ASCII file: the same search, the same
+    /// outcome and the same reasons, on bytes instead of a String.
+    private enum ASCIIPEM {
+        static let begin = Array("-----BEGIN".utf8)
+        static let beginLine = Array("-----BEGIN ".utf8)
+        static let dashes = Array("-----".utf8)
+        static let endLine = Array("-----END ".utf8)
+        static let requestLabels = RequestDecoding.requestLabels.map { Array($0.utf8) }
+
+        static func requestBlock(in bytes: [UInt8]) throws(Rejection) -> [UInt8] {
+            var requestBodies: [Range<Int>] = []
+            var otherLabels: [String] = []
+            var rest = 0
+            while let begin = firstIndex(of: beginLine, in: bytes, from: rest) {
+                let labelStart = begin + beginLine.count
+                guard let labelEnd = firstIndex(of: dashes, in: bytes, from: labelStart) else { break }
+                let label = bytes[labelStart..<labelEnd]
+                let bodyStart = labelEnd + dashes.count
+                let endMarker = endLine + label + dashes
+                guard let end = firstIndex(of: endMarker, in: bytes, from: bodyStart) else {
+                    throw Rejection(.unparseable, "the PEM block \"\(String(decoding: label, as: UTF8.self))\" has no matching END line")
+                }
+                if requestLabels.contains(where: { $0.elementsEqual(label) }) {
+                    requestBodies.append(bodyStart..<end)
+                } else {
+                    otherLabels.append(String(decoding: label, as: UTF8.self))
+                }
+                rest = end + endMarker.count
+            }
+            guard requestBodies.count == 1, let body = requestBodies.first else {
+                if requestBodies.isEmpty {
+                    let found = otherLabels.isEmpty ? "" : " (found: \(otherLabels.joined(separator: ", ")))"
+                    throw Rejection(.unparseable, "the PEM file holds no CERTIFICATE REQUEST block\(found)")
+                }
+                throw Rejection(.unparseable, "the PEM file holds \(requestBodies.count) certificate requests; dropca takes exactly one per file")
+            }
+            guard let der = decodeBase64(bytes[body]), !der.isEmpty else {
+                throw Rejection(.unparseable, "the CERTIFICATE REQUEST block is not valid base64")
+            }
+            return der
+        }
+
+        static func contains(_ needle: [UInt8], in bytes: [UInt8]) -> Bool {
+            firstIndex(of: needle, in: bytes, from: 0) != nil
+        }
+
+        /// Where `needle` first occurs in `bytes` at or after `start`.
+        static func firstIndex(of needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+            guard let first = needle.first, start >= 0, needle.count <= bytes.count - start else { return nil }
+            var index = start
+            let last = bytes.count - needle.count
+            while index <= last {
+                if bytes[index] == first && bytes[index..<(index + needle.count)].elementsEqual(needle) {
+                    return index
+                }
+                index += 1
+            }
+            return nil
+        }
+    }
+
     private static func isBase64TextByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
@@ -78,7 +146,7 @@ enum RequestDecoding {
     }
 
     /// Strict base64: white space between characters is allowed, nothing else is skipped.
-    private static func decodeBase64(_ bytes: [UInt8]) -> [UInt8]? {
+    private static func decodeBase64<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [UInt8]? {
         let compact = bytes.filter { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
         guard let data = Data(base64Encoded: Data(compact)) else { return nil }
         return [UInt8](data)

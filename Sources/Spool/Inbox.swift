@@ -81,8 +81,11 @@ public final class Inbox: Sendable {
     ///
     /// Never follows a symbolic link (it is refused from `ELOOP`/`lstat`), never opens
     /// anything but a regular file, never reads a file with more than one link or larger
-    /// than ``maxBytes``, and never reads more than `maxBytes + 1` bytes.
-    public func take(_ name: SpoolName) -> Intake {
+    /// than ``maxBytes``, and never reads more than `maxBytes + 1` bytes. `maxBytes`
+    /// given here overrides the inbox's own limit, so a reloaded `policy.max_csr_bytes`
+    /// applies without reopening the inbox.
+    public func take(_ name: SpoolName, maxBytes limit: Int? = nil) -> Intake {
+        let maxBytes = limit.map { max(0, $0) } ?? self.maxBytes
         guard name.isSingleComponent else {
             return .refused(.unreadable(EINVAL), "is not a single entry name of the inbox")
         }
@@ -231,6 +234,49 @@ public final class Inbox: Sendable {
             throw SpoolError.system(.cannotRemove, "cannot remove", path: folder.display(name), errno: errno)
         }
         return .removed
+    }
+
+    /// Whether some process still has `name` open for writing: true or false when the
+    /// kernel can tell, nil when it cannot.
+    ///
+    /// Asked only for a file whose `IN_CLOSE_WRITE` may have been lost in an inotify
+    /// overflow. A read lease (`F_SETLEASE`, `F_RDLCK`) is granted only while no one has
+    /// the file open for writing, which is exactly the question; but only to the file's
+    /// owner or a process with CAP_LEASE, so under the hardened service (uploads belong to
+    /// the SFTP users) the answer is usually nil and the caller falls back to waiting.
+    public func hasWriters(_ name: SpoolName) -> Bool? {
+        guard name.isSingleComponent else { return nil }
+        guard let seen = SystemCall.lstat(descriptor, name.cString), EntryKind(mode: seen.st_mode) == .regularFile else {
+            return nil
+        }
+        let fd = openEntry(name.cString)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        // F_SETLEASE is Linux-specific and not exported by the Swift Glibc module.
+        let setLease: Int32 = 1024
+        if fcntl(fd, setLease, Int32(F_RDLCK)) == 0 {
+            _ = fcntl(fd, setLease, Int32(F_UNLCK))
+            return false
+        }
+        return errno == EAGAIN || errno == EBUSY ? true : nil
+    }
+
+    /// Why the held inbox folder is no longer the inbox, or nil while it still is.
+    ///
+    /// inotify reports `IN_DELETE_SELF` only once the last reference to the folder goes,
+    /// and this very object holds one; so the daemon also asks here, on every turn of its
+    /// loop: a folder with no links left was deleted, and a path that no longer leads to
+    /// the held folder means it was moved or replaced.
+    public func lossReason() -> String? {
+        var held = stat()
+        guard fstat(descriptor, &held) == 0 else { return "the inbox folder can no longer be examined" }
+        if held.st_nlink == 0 { return "the inbox folder was deleted" }
+        var current = stat()
+        guard stat(path, &current) == 0 else { return "the inbox folder was deleted or moved away" }
+        if current.st_dev != held.st_dev || current.st_ino != held.st_ino {
+            return "the inbox path now leads to another folder"
+        }
+        return nil
     }
 
     /// `fsync` of the inbox folder: makes removals durable (one call per batch).

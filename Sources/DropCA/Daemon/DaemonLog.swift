@@ -1,0 +1,101 @@
+import Foundation
+import Issuance
+import Journal
+import Logging
+
+/// The daemon's journal vocabulary: one method per event kind, each with its MESSAGE_ID
+/// and the DROPCA_* fields of DESIGN section 4, so that every issued or rejected file is
+/// one readable line in `journalctl -f` and one structured record in `journalctl -o json`.
+struct DaemonLog: Sendable {
+    let logger: Logger
+
+    private static func timestamp(_ date: Date) -> String { date.formatted(.iso8601) }
+
+    private func log(_ event: DropCAEvent, _ message: String, _ metadata: Logger.Metadata = [:]) {
+        logger.log(level: event.level, "\(message)", metadata: event.metadata(metadata))
+    }
+
+    /// One line per certificate. What the policy changed (Key Usage bits removed,
+    /// extensions dropped, e-mail address added to the SAN) is part of that line and of its
+    /// fields, since it is routine for appliances to ask for more than a leaf may have; a
+    /// validity cut to the CA's notAfter gets a warning of its own, as the CA is near its end.
+    func issued(file: String, certificate: IssuedCertificate) {
+        var metadata: Logger.Metadata = [
+            "file": "\(file)",
+            "serial": "\(certificate.serialHex)",
+            "subject": "\(certificate.subject)",
+            "sans": .array(certificate.subjectAlternativeNames.map { .string($0) }),
+            "not_after": "\(Self.timestamp(certificate.notAfter))",
+            "csr_sha256": "\(certificate.csrSHA256)",
+            "key": "\(certificate.keyDescription)",
+        ]
+        var changes: [String] = []
+        if !certificate.removedKeyUsages.isEmpty {
+            metadata["removed_key_usages"] = .array(certificate.removedKeyUsages.map { .string($0) })
+            changes.append("removed key usages \(certificate.removedKeyUsages.joined(separator: ", "))")
+        }
+        if !certificate.discardedExtensions.isEmpty {
+            metadata["discarded_extensions"] = .array(certificate.discardedExtensions.map { .string($0) })
+            changes.append("discarded extensions \(certificate.discardedExtensions.joined(separator: ", "))")
+        }
+        if certificate.subjectEmailAddedToSAN {
+            changes.append("added the subject's e-mail address to the SAN")
+        }
+        if certificate.defaultExtendedKeyUsageApplied {
+            changes.append("default extended key usage applied")
+        }
+        let who = certificate.subject.isEmpty ? certificate.subjectAlternativeNames.joined(separator: ", ") : certificate.subject
+        var line = "issued \(file): serial \(certificate.serialHex) for \(who), \(certificate.keyDescription), valid until \(Self.timestamp(certificate.notAfter))"
+        if !changes.isEmpty { line += "; " + changes.joined(separator: "; ") }
+        log(.certificateIssued, line, metadata)
+        if certificate.validityCutToCA {
+            log(.validityCut, "\(file): validity of serial \(certificate.serialHex) cut to the CA certificate's notAfter \(Self.timestamp(certificate.notAfter)); renew the CA", [
+                "file": "\(file)", "serial": "\(certificate.serialHex)", "not_after": "\(Self.timestamp(certificate.notAfter))",
+            ])
+        }
+    }
+
+    func rejected(file: String, rejection: Rejection, csrSHA256: String?) {
+        var metadata: Logger.Metadata = [
+            "file": "\(file)",
+            "reason": "\(rejection.reason)",
+            "rejection_code": "\(rejection.code.rawValue)",
+        ]
+        if let csrSHA256 { metadata["csr_sha256"] = "\(csrSHA256)" }
+        log(.requestRejected, "rejected \(file): \(rejection.reason)", metadata)
+    }
+
+    func republished(file: String, serial: String) {
+        log(.republishedAfterCrash, "published \(file) again: serial \(serial) was issued before an interruption", [
+            "file": "\(file)", "serial": "\(serial)",
+        ])
+    }
+
+    func started(_ summary: String) { log(.daemonStarted, summary) }
+
+    func stopping(_ summary: String) { log(.daemonStopping, summary) }
+
+    func reloaded(_ summary: String) { log(.configReloaded, summary) }
+
+    func reloadFailed(_ reason: String) {
+        log(.configReloadFailed, "reload refused, keeping the running configuration: \(reason)", ["reason": "\(reason)"])
+    }
+
+    func inboxLost(path: String, reason: String) {
+        log(.inboxLost, "the inbox \(path) is gone (\(reason)); exiting so that systemd restarts dropca", [
+            "file": "\(path)", "reason": "\(reason)",
+        ])
+    }
+
+    func startupFailed(_ reason: String) {
+        log(.startupFailed, "cannot start: \(reason)", ["reason": "\(reason)"])
+    }
+
+    func overflow() {
+        log(.spoolOverflowRescan, "the inotify queue overflowed: rescanning the inbox")
+    }
+
+    func failure(_ message: String) {
+        logger.error("\(message)")
+    }
+}

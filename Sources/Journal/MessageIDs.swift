@@ -1,0 +1,156 @@
+import Logging
+
+/// A journal `MESSAGE_ID`: 128 bits written as 32 lowercase hexadecimal digits.
+///
+/// journald indexes the field, so `journalctl MESSAGE_ID=<id>` finds every record of one
+/// kind, and `journalctl -x` shows the explanation that `systemd/dropca.catalog` holds
+/// for it. The ids are random (made once with `systemd-id128 new`) and never change:
+/// an operator's saved queries and alert rules depend on them.
+public struct MessageID: Hashable, Sendable, CustomStringConvertible {
+    /// The metadata key that `JournalLogHandler` sends as the journal's own
+    /// `MESSAGE_ID` field rather than as a `DROPCA_…` field.
+    public static let metadataKey = "message_id"
+
+    /// The 32 lowercase hexadecimal digits.
+    public let hex: String
+
+    /// Accepts exactly 32 lowercase hexadecimal digits — the form journald writes and
+    /// `journalctl MESSAGE_ID=` matches byte for byte — and nothing else.
+    public init?(_ hex: String) {
+        guard MessageID.isWellFormed(hex) else { return nil }
+        self.hex = hex
+    }
+
+    /// For the constants below; a test checks each of them with `isWellFormed`.
+    private init(constant hex: String) {
+        self.hex = hex
+    }
+
+    public var description: String { hex }
+
+    static func isWellFormed(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.count == 32 && bytes.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    static let certificateIssued = MessageID(constant: "4cbe923a30624cc0979b0ce90edbc964")
+    static let requestRejected = MessageID(constant: "8a5a91583f89410389afd5ffebbf8db4")
+    static let daemonStarted = MessageID(constant: "bcae479d4694428e8cef2acc08b5dc06")
+    static let daemonStopping = MessageID(constant: "b3ea9c4c95c3477fac6db31b4412f03c")
+    static let configReloaded = MessageID(constant: "298bd22a6c0348588931a2f0dde9f97d")
+    static let configReloadFailed = MessageID(constant: "bcbf56074b1749c8bf7c2eb4fb557012")
+    static let inboxLost = MessageID(constant: "6969d55efd1c4d7b917fdefde6db3776")
+    static let republishedAfterCrash = MessageID(constant: "1df24bf039154c1cbb6cf9203e40bce8")
+    static let validityCut = MessageID(constant: "883ca9eed82e4be1a06640ed9e2662f4")
+    static let spoolOverflowRescan = MessageID(constant: "5e93e06d5b8947ab950f4f5f924c3566")
+    static let startupFailed = MessageID(constant: "18b5e1a5ea4b40279bcafe531264d660")
+}
+
+/// Every kind of event dropca reports to its operator, each with its own `MESSAGE_ID`.
+///
+/// `systemd/dropca.catalog` holds one entry per case, with the same id; a test keeps the
+/// two in step. The metadata each case lists (`metadataKeys`) is what its catalog entry
+/// substitutes (`@DROPCA_FILE@` …), so the code that logs an event attaches those keys:
+///
+/// ```swift
+/// logger.info("issued \(serial) for \(name)", metadata: DropCAEvent.certificateIssued.metadata(
+///     ["file": "\(name)", "serial": "\(serial)"]))
+/// ```
+public enum DropCAEvent: String, CaseIterable, Sendable {
+    /// info — a certificate was issued and published. Metadata: `file`, `serial`,
+    /// `subject`, `sans`, `not_after`, `csr_sha256`.
+    case certificateIssued
+    /// warning — an input was refused and moved to `failed/`. Metadata: `file`, `reason`,
+    /// `csr_sha256` (when the file could be read).
+    case requestRejected
+    /// notice — the watch is set, the startup scan queued, READY=1 sent.
+    case daemonStarted
+    /// notice — SIGTERM received; in-flight files are finished before exit.
+    case daemonStopping
+    /// notice — SIGHUP: the new configuration and CA are in use.
+    case configReloaded
+    /// error — SIGHUP: the new configuration was refused, the old one stays. Metadata: `reason`.
+    case configReloadFailed
+    /// critical — the inbox was deleted, moved or unmounted; the daemon exits non-zero so
+    /// systemd restarts it. Metadata: `file` (the inbox path), `reason`.
+    case inboxLost
+    /// notice — an input issued before a crash but not yet published was published from
+    /// the ledger, not issued again. Metadata: `file`, `serial`.
+    case republishedAfterCrash
+    /// warning — issued, but notAfter was cut to the CA certificate's notAfter.
+    /// Metadata: `file`, `serial`, `not_after`.
+    case validityCut
+    /// warning — the kernel's inotify queue overflowed; a full rescan of the inbox follows.
+    case spoolOverflowRescan
+    /// critical — `dropca run` could not start (configuration, CA, folders). Metadata: `reason`.
+    case startupFailed
+
+    /// The id journald stores as `MESSAGE_ID`.
+    public var messageID: MessageID {
+        switch self {
+        case .certificateIssued: .certificateIssued
+        case .requestRejected: .requestRejected
+        case .daemonStarted: .daemonStarted
+        case .daemonStopping: .daemonStopping
+        case .configReloaded: .configReloaded
+        case .configReloadFailed: .configReloadFailed
+        case .inboxLost: .inboxLost
+        case .republishedAfterCrash: .republishedAfterCrash
+        case .validityCut: .validityCut
+        case .spoolOverflowRescan: .spoolOverflowRescan
+        case .startupFailed: .startupFailed
+        }
+    }
+
+    /// One line for people reading code and `dropca` docs; the catalog's `Subject:` says
+    /// the same to operators.
+    public var summary: String {
+        switch self {
+        case .certificateIssued: "A certificate was issued and published to the outbox"
+        case .requestRejected: "A request was rejected and moved to failed/"
+        case .daemonStarted: "dropca is watching its inbox"
+        case .daemonStopping: "dropca is stopping after finishing in-flight files"
+        case .configReloaded: "The configuration and CA were reloaded"
+        case .configReloadFailed: "A reload was refused; the previous configuration stays in use"
+        case .inboxLost: "The inbox disappeared; dropca exits so systemd restarts it"
+        case .republishedAfterCrash: "A certificate issued before a crash was published from the ledger"
+        case .validityCut: "A certificate's validity was cut to the CA's notAfter"
+        case .spoolOverflowRescan: "The inotify queue overflowed; the inbox is rescanned"
+        case .startupFailed: "dropca could not start"
+        }
+    }
+
+    /// The level to log the event at, so every place that reports it agrees and
+    /// `journalctl -p warning` shows exactly the events that need a look.
+    public var level: Logger.Level {
+        switch self {
+        case .certificateIssued: .info
+        case .daemonStarted, .daemonStopping, .configReloaded, .republishedAfterCrash: .notice
+        case .requestRejected, .validityCut, .spoolOverflowRescan: .warning
+        case .configReloadFailed: .error
+        case .inboxLost, .startupFailed: .critical
+        }
+    }
+
+    /// The metadata keys this event's catalog entry substitutes (`file` for
+    /// `@DROPCA_FILE@` …): the code that logs the event attaches each of them, or
+    /// `journalctl -x` shows the placeholder. A test holds the catalog to this list.
+    public var metadataKeys: [String] {
+        switch self {
+        case .certificateIssued: ["file", "serial", "subject", "sans", "not_after", "csr_sha256"]
+        case .requestRejected: ["file", "reason"]
+        case .daemonStarted, .daemonStopping, .configReloaded, .spoolOverflowRescan: []
+        case .configReloadFailed, .startupFailed: ["reason"]
+        case .inboxLost: ["file", "reason"]
+        case .republishedAfterCrash: ["file", "serial"]
+        case .validityCut: ["file", "serial", "not_after"]
+        }
+    }
+
+    /// `metadata` plus this event's `message_id`, ready for a `Logger` call.
+    public func metadata(_ metadata: Logger.Metadata = [:]) -> Logger.Metadata {
+        var merged = metadata
+        merged[MessageID.metadataKey] = .string(messageID.hex)
+        return merged
+    }
+}

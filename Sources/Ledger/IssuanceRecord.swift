@@ -1,0 +1,79 @@
+import Foundation
+
+/// One certificate the CA signed, as the ledger keeps it.
+///
+/// The ledger stores every `Date` as ISO-8601 UTC text with whole seconds
+/// (`2025-03-01T12:00:00Z`): an operator reading the file with `sqlite3` sees times, and
+/// text in that form sorts in time order. Sub-second parts are dropped on the way in, which
+/// costs nothing since X.509 validity has whole seconds too.
+public struct IssuanceRecord: Sendable, Hashable, Codable {
+    /// Lowercase hexadecimal, no colons; the ledger normalises whatever it is given.
+    public var serial: String
+    /// The subject as printed for people (RFC 4514), for `list`/`show` and the journal.
+    public var subject: String
+    /// Subject alternative names, each with its type: `"DNS:example.com"`, `"IP:192.0.2.1"`.
+    public var sans: [String]
+    public var notBefore: Date
+    public var notAfter: Date
+    public var issuedAt: Date
+    /// When the certificate reached the outbox; `nil` until then. A row that stays `nil`
+    /// after a crash is what recovery publishes again instead of issuing anew.
+    public var publishedAt: Date?
+    /// The inbox name the request came in under.
+    public var sourceFile: String
+    /// SHA-256 of the request file's bytes, lowercase hexadecimal.
+    public var csrSHA256: String
+    /// The certificate, DER.
+    public var certificate: Data
+
+    public init(
+        serial: String,
+        subject: String,
+        sans: [String],
+        notBefore: Date,
+        notAfter: Date,
+        issuedAt: Date,
+        publishedAt: Date? = nil,
+        sourceFile: String,
+        csrSHA256: String,
+        certificate: Data
+    ) {
+        self.serial = serial
+        self.subject = subject
+        self.sans = sans
+        self.notBefore = notBefore
+        self.notAfter = notAfter
+        self.issuedAt = issuedAt
+        self.publishedAt = publishedAt
+        self.sourceFile = sourceFile
+        self.csrSHA256 = csrSHA256
+        self.certificate = certificate
+    }
+
+    /// Column names double as JSON keys, so `dropca list --json` and the SQLite file agree.
+    enum CodingKeys: String, CodingKey {
+        case serial
+        case subject
+        case sans
+        case notBefore = "not_before"
+        case notAfter = "not_after"
+        case issuedAt = "issued_at"
+        case publishedAt = "published_at"
+        case sourceFile = "source_file"
+        case csrSHA256 = "csr_sha256"
+        case certificate
+    }
+}
+
+extension IssuanceRecord {
+    /// Serials arrive from people as `0A:1B:...` or `0a1b...`; the ledger keeps one form.
+    static func normalizedSerial(_ serial: String) -> String {
+        serial.trimmingCharacters(in: .whitespacesAndNewlines)
+            .filter { $0 != ":" }
+            .lowercased()
+    }
+
+    static func isHex(_ text: String) -> Bool {
+        !text.isEmpty && text.unicodeScalars.allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+internal import GRDB
+
+extension Ledger {
+    /// Certificates issued but not yet published, oldest first: after a crash, the daemon
+    /// publishes these (from the stored DER) instead of signing again.
+    public func unpublished() throws -> [IssuanceRecord] {
+        try read { db in
+            try IssuanceRow
+                .fetchAll(db, sql: "SELECT * FROM issuance WHERE published_at IS NULL ORDER BY issued_at, rowid")
+                .map(\.record)
+        }
+    }
+
+    /// The unpublished certificate issued for this input, if any. Both the name and the digest
+    /// must match: a new request uploaded under an old name is new work, not a retry.
+    public func unpublishedIssuance(sourceFile: String, csrSHA256: String) throws -> IssuanceRecord? {
+        try read { db in
+            try IssuanceRow.fetchOne(
+                db,
+                sql: """
+                    SELECT * FROM issuance
+                    WHERE source_file = ? AND csr_sha256 = ? AND published_at IS NULL
+                    ORDER BY issued_at DESC, rowid DESC LIMIT 1
+                    """,
+                arguments: [sourceFile, csrSHA256.lowercased()]
+            )?.record
+        }
+    }
+
+    /// Issued certificates, oldest first. With a limit, the most recent `limit` of them (still
+    /// oldest first, as `tail` would show them), which is what `dropca list` wants on a CA that
+    /// has issued thousands.
+    public func issued(limit: Int? = nil) throws -> [IssuanceRecord] {
+        try read { db in
+            if let limit {
+                return try IssuanceRow
+                    .fetchAll(db, sql: "SELECT * FROM issuance ORDER BY issued_at DESC, rowid DESC LIMIT ?",
+                              arguments: [max(limit, 0)])
+                    .map(\.record).reversed()
+            }
+            return try IssuanceRow
+                .fetchAll(db, sql: "SELECT * FROM issuance ORDER BY issued_at, rowid")
+                .map(\.record)
+        }
+    }
+
+    /// One certificate by serial, as an operator types it: any case, with or without colons,
+    /// with or without the leading zeros `openssl x509 -serial` may add or drop.
+    public func issuance(serial: String) throws -> IssuanceRecord? {
+        let serial = IssuanceRecord.normalizedSerial(serial)
+        guard IssuanceRecord.isHex(serial) else { return nil }
+        return try read { db in
+            let exact = try IssuanceRow.fetchOne(db, sql: "SELECT * FROM issuance WHERE serial = ?", arguments: [serial])
+            if let exact {
+                return exact.record
+            }
+            let significant = String(serial.drop { $0 == "0" })
+            return try IssuanceRow.fetchOne(
+                db, sql: "SELECT * FROM issuance WHERE ltrim(serial, '0') = ? LIMIT 1", arguments: [significant]
+            )?.record
+        }
+    }
+
+    /// Rejected inputs, oldest first; with a limit, the most recent `limit` of them.
+    public func rejections(limit: Int? = nil) throws -> [RejectionRecord] {
+        try read { db in
+            if let limit {
+                return try RejectionRow
+                    .fetchAll(db, sql: "SELECT * FROM rejection ORDER BY rejected_at DESC, id DESC LIMIT ?",
+                              arguments: [max(limit, 0)])
+                    .map(\.record).reversed()
+            }
+            return try RejectionRow
+                .fetchAll(db, sql: "SELECT * FROM rejection ORDER BY rejected_at, id")
+                .map(\.record)
+        }
+    }
+
+    /// How many certificates and rejections the ledger holds, for STATUS= and `dropca list`.
+    public func counts() throws -> (issued: Int, rejected: Int) {
+        try read { db in
+            let issued = try Int.fetchOne(db, sql: "SELECT count(*) FROM issuance") ?? 0
+            let rejected = try Int.fetchOne(db, sql: "SELECT count(*) FROM rejection") ?? 0
+            return (issued, rejected)
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try perform { try reader.read(body) }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+internal import GRDB
+
+extension Ledger {
+    /// Records certificates, all in one transaction: a burst pays one fsync, not one per
+    /// certificate. Call it before publishing any of them.
+    ///
+    /// Throws ``LedgerError/Code/duplicateSerial`` (and records none of the batch)
+    /// when a serial is already in the ledger; the caller draws a new serial and tries again.
+    public func recordIssued(_ records: [IssuanceRecord]) throws {
+        try apply(records.map(LedgerWrite.issued))
+    }
+
+    /// Marks certificates as published, in one transaction. A certificate keeps the time of its
+    /// first publication if it is published again during recovery.
+    ///
+    /// Throws ``LedgerError/Code/unknownSerial`` when a serial was never recorded:
+    /// publishing what the ledger does not know is the one thing this file exists to prevent.
+    public func markPublished(serials: [String], at date: Date) throws {
+        try apply(serials.map { .published(serial: $0, at: date) })
+    }
+
+    /// Records rejected inputs, in one transaction.
+    public func recordRejected(_ records: [RejectionRecord]) throws {
+        try apply(records.map(LedgerWrite.rejected))
+    }
+
+    /// Applies writes of any kind, in order, as one transaction: all of them or none.
+    public func apply(_ writes: [LedgerWrite]) throws {
+        guard !writes.isEmpty else { return }
+        let writer = try requireWriter()
+        let path = path
+        try perform { try writer.write { db in try Ledger.apply(writes, in: db, path: path) } }
+    }
+
+    /// The same as ``apply(_:)`` without holding a thread while SQLite works, for
+    /// ``LedgerWriter``. Cancelling the calling task does not cancel the transaction: once
+    /// a batch has been handed to SQLite it is committed or fails on its own terms.
+    func applyAsync(_ writes: [LedgerWrite]) async throws {
+        guard !writes.isEmpty else { return }
+        let writer = try requireWriter()
+        let path = path
+        do {
+            try await writer.write { db in try Ledger.apply(writes, in: db, path: path) }
+        } catch {
+            throw Ledger.ledgerError(error, path: path)
+        }
+    }
+
+    private func requireWriter() throws -> any DatabaseWriter {
+        guard let writer else { throw LedgerError.readOnly(path: path) }
+        return writer
+    }
+
+    private static func apply(_ writes: [LedgerWrite], in db: Database, path: String) throws {
+        for write in writes {
+            switch write {
+            case .issued(let record):
+                try insert(record, in: db, path: path)
+            case .published(let serial, let date):
+                try markPublished(serial, at: date, in: db, path: path)
+            case .rejected(let record):
+                try insert(record, in: db, path: path)
+            }
+        }
+    }
+
+    private static func insert(_ record: IssuanceRecord, in db: Database, path: String) throws {
+        var record = record
+        record.serial = IssuanceRecord.normalizedSerial(record.serial)
+        record.csrSHA256 = record.csrSHA256.lowercased()
+        guard IssuanceRecord.isHex(record.serial) else {
+            throw invalid("serial \"\(record.serial)\" of \(record.sourceFile)", path: path)
+        }
+        guard IssuanceRecord.isHex(record.csrSHA256) else {
+            throw invalid("CSR digest \"\(record.csrSHA256)\" of \(record.sourceFile)", path: path)
+        }
+        do {
+            try IssuanceRow(record).insert(db)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw LedgerError(
+                .duplicateSerial, "serial \(record.serial) is already in the ledger at \(path)", path: path)
+        }
+    }
+
+    private static func markPublished(_ serial: String, at date: Date, in db: Database, path: String) throws {
+        let serial = IssuanceRecord.normalizedSerial(serial)
+        try db.execute(
+            sql: "UPDATE issuance SET published_at = coalesce(published_at, ?) WHERE serial = ?",
+            arguments: [LedgerTime.text(date), serial])
+        guard db.changesCount == 1 else {
+            throw LedgerError(
+                .unknownSerial, "serial \(serial) was never recorded in the ledger at \(path)", path: path)
+        }
+    }
+
+    private static func insert(_ record: RejectionRecord, in db: Database, path: String) throws {
+        var row = RejectionRow(record)
+        // The ledger numbers rejections; an id from the caller could only collide.
+        row.record.id = nil
+        if let digest = record.csrSHA256 {
+            let digest = digest.lowercased()
+            guard IssuanceRecord.isHex(digest) else {
+                throw invalid("CSR digest \"\(digest)\" of \(record.sourceFile)", path: path)
+            }
+            row.record.csrSHA256 = digest
+        }
+        try row.insert(db)
+    }
+
+    private static func invalid(_ what: String, path: String) -> LedgerError {
+        LedgerError(.invalidRecord, "\(what) is not hexadecimal; ledger at \(path) unchanged", path: path)
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+internal import GRDB
+
+/// The issuance ledger: `<state.directory>/ledger.sqlite`, the record that makes intake
+/// exactly-once. A certificate is written here, durably, before it is published, and an input
+/// is removed only after that; after a crash the ledger tells issued-but-unpublished work
+/// apart from work never done.
+///
+/// The file is in WAL mode with `synchronous=FULL`, so a committed transaction has been
+/// fsynced before the commit returns, and a reader (`dropca list` while the daemon runs)
+/// never blocks the writer nor waits for it.
+public final class Ledger: Sendable {
+    /// How the ledger is opened.
+    public enum Access: Sendable {
+        /// The daemon and `dropca issue`: creates the file and its folder when missing.
+        case readWrite
+        /// `dropca list` and `dropca show`: never creates, never writes, never takes a write
+        /// lock, so an operator looking at the ledger cannot hold up issuance.
+        case readOnly
+    }
+
+    public static let fileName = "ledger.sqlite"
+
+    /// The ledger file.
+    public let path: String
+    public let access: Access
+
+    let reader: any DatabaseReader
+    /// `nil` when opened read-only.
+    let writer: (any DatabaseWriter)?
+    private let commits: CommitCounter
+
+    /// Opens `directory/ledger.sqlite`.
+    ///
+    /// Read-write creates the folder (mode 0700: the ledger is the CA's state) and the file when
+    /// missing and brings the schema up to date. Read-only fails with
+    /// ``LedgerError/Code/missingLedger`` when there is no file, rather than
+    /// leaving an empty one behind.
+    public init(directory: String, access: Access = .readWrite) throws {
+        let path = URL(fileURLWithPath: directory, isDirectory: true)
+            .appendingPathComponent(Ledger.fileName).path
+        self.path = path
+        self.access = access
+        let commits = CommitCounter()
+        self.commits = commits
+
+        var configuration = Configuration()
+        configuration.label = "dropca.ledger"
+        // Checkpoints and a recovering reader take short exclusive locks; wait them out.
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+
+        switch access {
+        case .readOnly:
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw LedgerError.missingLedger(path: path)
+            }
+            configuration.readonly = true
+            let queue = try Ledger.opening(path) { try DatabaseQueue(path: path, configuration: configuration) }
+            let hasSchema = try Ledger.opening(path) {
+                try queue.read { try LedgerSchema.migrator.hasCompletedMigrations($0) }
+            }
+            guard hasSchema else {
+                throw LedgerError(.cannotOpen, "\(path) is not a dropca ledger: it has no issuance tables", path: path)
+            }
+            reader = queue
+            writer = nil
+
+        case .readWrite:
+            try Ledger.createDirectory(directory, path: path)
+            let pool = try Ledger.opening(path) { try DatabasePool(path: path, configuration: configuration) }
+            try Ledger.opening(path) {
+                try pool.writeWithoutTransaction { db in
+                    // DatabasePool switches the file to WAL after prepareDatabase has run and
+                    // sets synchronous=NORMAL on the way ("enough for most apps"). NORMAL can lose
+                    // the last commits on power loss, and a lost row means a certificate issued
+                    // twice, so FULL is set again here, last, on the one write connection.
+                    try db.execute(sql: "PRAGMA synchronous = FULL")
+                    db.add(transactionObserver: commits, extent: .databaseLifetime)
+                }
+            }
+            let migrator = LedgerSchema.migrator
+            let superseded = try Ledger.opening(path) { try pool.read { try migrator.hasBeenSuperseded($0) } }
+            guard !superseded else {
+                throw LedgerError(
+                    .newerSchema,
+                    "ledger at \(path) was written by a newer dropca; this one will not write to it",
+                    path: path)
+            }
+            try Ledger.opening(path) { try migrator.migrate(pool) }
+            reader = pool
+            writer = pool
+        }
+    }
+
+    /// Transactions committed through this instance, counted by SQLite's commit hook: with group
+    /// commit this grows once per batch, not once per certificate. Always 0 when read-only.
+    public var transactionsCommitted: Int { commits.value }
+
+    /// Closes the connections. In read-write mode this checkpoints the WAL into the main file
+    /// when no other process has the ledger open. Later calls on this instance fail.
+    public func close() throws {
+        try perform { try reader.close() }
+    }
+
+    private static func createDirectory(_ directory: String, path: String) throws {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw LedgerError(
+                .cannotOpen, "cannot create the folder for the ledger at \(path): \(error.localizedDescription)",
+                path: path)
+        }
+    }
+
+    /// Opening errors say "cannot open" first, whatever SQLite called them.
+    private static func opening<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as LedgerError {
+            throw error
+        } catch let error as DatabaseError {
+            throw LedgerError(.cannotOpen, "cannot open the ledger at \(path): \(error.oneLine)", path: path)
+        } catch {
+            throw LedgerError(.cannotOpen, "cannot open the ledger at \(path): \(error)", path: path)
+        }
+    }
+
+    /// Runs a ledger operation, turning whatever GRDB throws into a ``LedgerError`` naming the file.
+    func perform<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw Ledger.ledgerError(error, path: path)
+        }
+    }
+
+    static func ledgerError(_ error: any Error, path: String) -> LedgerError {
+        switch error {
+        case let error as LedgerError:
+            return error
+        case let error as DatabaseError:
+            return LedgerError(.storage, "ledger at \(path): \(error.oneLine)", path: path)
+        case let error as RowDecodingError:
+            return LedgerError(.corruptRecord, "ledger at \(path) holds a row dropca cannot read: \(error)", path: path)
+        default:
+            return LedgerError(.storage, "ledger at \(path): \(error)", path: path)
+        }
+    }
+}
+
+extension DatabaseError {
+    /// SQLite's own words, without the SQL and arguments GRDB adds: those would put a whole
+    /// certificate into a journal line.
+    var oneLine: String {
+        let words = message ?? "SQLite error \(resultCode.rawValue)"
+        return words.replacingOccurrences(of: "\n", with: " ")
+    }
+}

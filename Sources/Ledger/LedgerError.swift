@@ -1,0 +1,57 @@
+/// Why the ledger could not do what was asked: a stable code for callers and tests, and one
+/// line for the operator that names the ledger file, so a journal line alone says where to look.
+public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Stable identifiers; new codes may be added, existing ones never change meaning.
+    public enum Code: String, Sendable, CaseIterable {
+        /// No ledger file where the configuration points (`list`/`show` before any issuance).
+        case missingLedger
+        /// The file exists but SQLite cannot open it, or it is not a dropca ledger.
+        case cannotOpen
+        /// The ledger was written by a newer dropca whose schema this one does not know.
+        case newerSchema
+        /// A write was attempted through a ledger opened read-only.
+        case readOnly
+        /// The serial is already in the ledger; the caller draws a new one and tries again.
+        case duplicateSerial
+        /// A record to be written has a serial or digest that is not hexadecimal.
+        case invalidRecord
+        /// `markPublished` named a serial the ledger has never recorded.
+        case unknownSerial
+        /// A stored row could not be read back (edited by hand, or damaged).
+        case corruptRecord
+        /// Any other SQLite failure: disk full, I/O error, locked past the busy timeout. The
+        /// daemon should stop rather than go on: a certificate it cannot record, it must not
+        /// publish.
+        case storage
+    }
+
+    public let code: Code
+    /// One line, no trailing period, naming the ledger file.
+    public let message: String
+    /// The ledger file concerned.
+    public let path: String
+
+    public init(_ code: Code, _ message: String, path: String) {
+        self.code = code
+        self.message = message
+        self.path = path
+    }
+
+    public var description: String { "LedgerError.\(code.rawValue): \(message)" }
+
+    /// Equality on the code only, so that rewording a message never breaks a caller.
+    public static func == (lhs: LedgerError, rhs: LedgerError) -> Bool { lhs.code == rhs.code }
+}
+
+extension LedgerError {
+    static func missingLedger(path: String) -> LedgerError {
+        LedgerError(
+            .missingLedger,
+            "no ledger at \(path): dropca has not issued anything yet, or state.directory points elsewhere",
+            path: path)
+    }
+
+    static func readOnly(path: String) -> LedgerError {
+        LedgerError(.readOnly, "ledger at \(path) was opened read-only; writes go through the daemon", path: path)
+    }
+}

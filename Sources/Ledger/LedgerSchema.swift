@@ -1,0 +1,48 @@
+internal import GRDB
+
+/// The ledger's tables, as migrations: a ledger file records which ones it has had, so a
+/// newer dropca can extend the schema in place and an older one can tell it is outrun.
+///
+/// Times are ISO-8601 UTC text with whole seconds (`2025-03-01T12:00:00Z`): readable in the
+/// `sqlite3` shell, and ordered correctly by plain text comparison. Serials and digests are
+/// lowercase hexadecimal, which the CHECK constraints hold to, so lookups can compare text.
+enum LedgerSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE issuance (
+                    serial       TEXT PRIMARY KEY NOT NULL
+                                 CHECK (serial <> '' AND serial NOT GLOB '*[^0-9a-f]*'),
+                    subject      TEXT NOT NULL,
+                    sans         TEXT NOT NULL,      -- JSON array: ["DNS:example.com", ...]
+                    not_before   TEXT NOT NULL,
+                    not_after    TEXT NOT NULL,
+                    issued_at    TEXT NOT NULL,
+                    published_at TEXT,               -- NULL until the outbox has it
+                    source_file  TEXT NOT NULL,
+                    csr_sha256   TEXT NOT NULL CHECK (csr_sha256 NOT GLOB '*[^0-9a-f]*'),
+                    certificate  BLOB NOT NULL       -- DER
+                );
+                -- Crash recovery looks an input up by name and digest.
+                CREATE INDEX issuance_source ON issuance (source_file, csr_sha256);
+                -- Recovery also lists what is still unpublished; the partial index stays as
+                -- small as the number of certificates in flight.
+                CREATE INDEX issuance_unpublished ON issuance (published_at)
+                    WHERE published_at IS NULL;
+                CREATE INDEX issuance_issued_at ON issuance (issued_at);
+
+                CREATE TABLE rejection (
+                    id          INTEGER PRIMARY KEY,
+                    source_file TEXT NOT NULL,
+                    csr_sha256  TEXT,                -- NULL when the input could not be read
+                    code        TEXT NOT NULL,
+                    reason      TEXT NOT NULL,
+                    rejected_at TEXT NOT NULL
+                );
+                CREATE INDEX rejection_rejected_at ON rejection (rejected_at);
+                """)
+        }
+        return migrator
+    }
+}
