@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool"]),
         .testTarget(
             name: "JournalTests",
-            dependencies: ["Journal", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Journal", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "LedgerTests",

@@ -31,16 +31,17 @@ final class DaemonHarness: @unchecked Sendable {
         try lines.joined(separator: "\n").write(toFile: config, atomically: true, encoding: .utf8)
     }
 
-    func start(waitUntilReady: Bool = true) throws {
+    func start(waitUntilReady: Bool = true, logTarget: String = "stderr", environment extra: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: DropCABinary.path)
-        process.arguments = ["run", "--config", config, "--log-target", "stderr"]
+        process.arguments = ["run", "--config", config, "--log-target", logTarget]
         let log = try Self.openForAppending(logPath)
         process.standardError = log
         process.standardOutput = FileHandle.nullDevice
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "NOTIFY_SOCKET")
         environment.removeValue(forKey: "JOURNAL_STREAM")
+        environment.merge(extra) { $1 }
         process.environment = environment
         let startsBefore = logText.components(separatedBy: "dropca started").count
         try process.run()

@@ -6,8 +6,8 @@ import Spool
 /// `IntakeTracker`), bounded by the work queue's capacity.
 ///
 /// Runs on a thread of its own because it blocks in `poll(2)`. It is also the loop that
-/// pets the systemd watchdog: it wakes at least every `watchdogInterval` (already half of
-/// WATCHDOG_USEC) and only pets it while the workers keep up or have nothing to do. It
+/// pets the systemd watchdog: it wakes at least every quarter of WATCHDOG_USEC and only
+/// pets it while the workers keep up or have nothing to do. It
 /// wakes every two seconds anyway, for the STATUS= line and to check the inbox is still there.
 /// `@unchecked Sendable`: `tracker` and `stopRequested` are only touched under `lock`.
 final class IntakeLoop: @unchecked Sendable {
@@ -46,7 +46,9 @@ final class IntakeLoop: @unchecked Sendable {
         self.queue = queue
         self.capacity = capacity
         self.rescanInterval = rescanInterval
-        self.watchdogInterval = watchdogInterval
+        // systemd asks for a ping every half WATCHDOG_USEC (`watchdogInterval`); pinging
+        // twice as often leaves room for a slow turn of the loop.
+        self.watchdogInterval = watchdogInterval.map { $0 / 2 }
         self.log = log
         // After an inotify overflow, a file seen being written may have lost its close
         // event. `resolveLostCloses` asks the kernel whether it still has writers; when

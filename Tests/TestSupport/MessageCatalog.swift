@@ -4,14 +4,14 @@ import Foundation
 ///
 /// Stricter than journald's own parser, which skips what it does not understand: every
 /// mistake here would make `journalctl -x` show nothing, or the wrong text, for a record.
-struct MessageCatalog {
-    struct Entry {
-        let id: String
-        let headers: [String: String]
-        let body: [String]
+public struct MessageCatalog {
+    public struct Entry {
+        public let id: String
+        public let headers: [String: String]
+        public let body: [String]
 
         /// Every `@NAME@` in the subject and the body.
-        var substitutions: Set<String> {
+        public var substitutions: Set<String> {
             let text = ([headers["Subject"] ?? ""] + body).joined(separator: "\n")
             var names: Set<String> = []
             let parts = text.split(separator: "@", omittingEmptySubsequences: false)
@@ -25,30 +25,30 @@ struct MessageCatalog {
         }
     }
 
-    struct ParseError: Error, CustomStringConvertible {
-        let line: Int
-        let problem: String
-        var description: String { "dropca.catalog line \(line): \(problem)" }
+    public struct ParseError: Error, CustomStringConvertible {
+        public let line: Int
+        public let problem: String
+        public var description: String { "dropca.catalog line \(line): \(problem)" }
     }
 
-    static let allowedHeaders: Set<String> = ["Subject", "Defined-By", "Support", "Documentation"]
+    public static let allowedHeaders: Set<String> = ["Subject", "Defined-By", "Support", "Documentation"]
 
-    let entries: [Entry]
+    public let entries: [Entry]
 
     /// `systemd/dropca.catalog` of the package this file is in (found from `#filePath`,
     /// so the tests read the repository's copy, not an installed one).
-    static var url: URL {
+    public static var url: URL {
         URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent()
             .appendingPathComponent("../../systemd/dropca.catalog")
             .standardizedFileURL
     }
 
-    static func load() throws -> MessageCatalog {
+    public static func load() throws -> MessageCatalog {
         try MessageCatalog(parsing: String(contentsOf: url, encoding: .utf8))
     }
 
-    init(parsing text: String) throws {
+    public init(parsing text: String) throws {
         guard text.hasSuffix("\n") else { throw ParseError(line: 0, problem: "does not end with a newline") }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
         enum State { case preamble, headers, body }

@@ -3,17 +3,17 @@ import Glibc
 
 /// A bound AF_UNIX datagram socket standing in for systemd's notification socket, in a
 /// private temporary folder, removed again when the fixture is.
-final class NotifySocketFixture {
-    let path: String
+public final class NotifySocketFixture {
+    public let path: String
     private let folder: String
     private let descriptor: Int32
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// - Parameter abstract: bind in the abstract namespace (`@name`) instead of a file.
-    init(abstract: Bool = false) throws {
+    public init(abstract: Bool = false) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("dropca-notify-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
         path = abstract ? "@dropca-notify-\(UUID().uuidString)" : folder + "/notify"
@@ -44,7 +44,7 @@ final class NotifySocketFixture {
     }
 
     /// The next datagram, or nil when none came within 5 s.
-    func receive() -> String? {
+    public func receive() -> String? {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
         guard count >= 0 else { return nil }
@@ -52,7 +52,7 @@ final class NotifySocketFixture {
     }
 
     /// Whether a datagram is waiting, without waiting for one.
-    func hasPending() -> Bool {
+    public func hasPending() -> Bool {
         var byte: UInt8 = 0
         return recv(descriptor, &byte, 1, Int32(MSG_DONTWAIT | MSG_PEEK)) >= 0
     }

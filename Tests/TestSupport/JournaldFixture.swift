@@ -9,19 +9,19 @@ import Glibc
 /// after the tests, like `scripts/start-journald` leaves it. Records are read back with
 /// `journalctl`, which looks in both `/run/log/journal` (where a standalone journald
 /// writes, having no `systemd-journal-flush`) and `/var/log/journal`.
-enum JournaldFixture {
-    static let socketPath = "/run/systemd/journal/socket"
+public enum JournaldFixture {
+    public static let socketPath = "/run/systemd/journal/socket"
     private static let daemonCandidates = ["/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald"]
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// Started at most once per process however many tests ask at the same time: a
     /// static `let` is initialised exactly once, and every caller awaits the same task.
     private static let startup = Task<Void, any Error> { try await start() }
 
-    static func ensureRunning() async throws {
+    public static func ensureRunning() async throws {
         try await startup.value
     }
 
@@ -52,7 +52,7 @@ enum JournaldFixture {
 
     /// Whether something is bound to the journal socket. A stale socket file left by a
     /// journald that died refuses the connection.
-    static func socketAcceptsDatagrams() -> Bool {
+    public static func socketAcceptsDatagrams() -> Bool {
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
@@ -68,10 +68,10 @@ enum JournaldFixture {
     }
 
     /// One journal entry as `journalctl -o json` prints it, each field with all its values.
-    struct Entry {
-        let fields: [String: [String]]
+    public struct Entry {
+        public let fields: [String: [String]]
 
-        subscript(_ name: String) -> String? {
+        public subscript(_ name: String) -> String? {
             fields[name]?.first
         }
     }
@@ -79,7 +79,7 @@ enum JournaldFixture {
     /// The entries whose `DROPCA_TEST_RUN` is `run`, waiting up to 5 s until at least
     /// `count` have arrived: journald handles a datagram asynchronously, so a record sent
     /// a moment ago may not be readable yet.
-    static func entries(run: String, count: Int = 1) async throws -> [Entry] {
+    public static func entries(run: String, count: Int = 1) async throws -> [Entry] {
         var entries: [Entry] = []
         for _ in 0..<50 {
             entries = try readEntries(matching: "DROPCA_TEST_RUN=\(run)")
@@ -89,7 +89,7 @@ enum JournaldFixture {
         return entries
     }
 
-    private static func readEntries(matching match: String) throws -> [Entry] {
+    public static func readEntries(matching match: String) throws -> [Entry] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["journalctl", "--no-pager", "--all", "-o", "json", match]
