@@ -33,20 +33,6 @@ extension Ledger {
         try perform { try writer.write { db in try Ledger.apply(writes, in: db, path: path) } }
     }
 
-    /// The same as ``apply(_:)`` without holding a thread while SQLite works, for
-    /// ``LedgerWriter``. Cancelling the calling task does not cancel the transaction: once
-    /// a batch has been handed to SQLite it is committed or fails on its own terms.
-    func applyAsync(_ writes: [LedgerWrite]) async throws {
-        guard !writes.isEmpty else { return }
-        let writer = try requireWriter()
-        let path = path
-        do {
-            try await writer.write { db in try Ledger.apply(writes, in: db, path: path) }
-        } catch {
-            throw Ledger.ledgerError(error, path: path)
-        }
-    }
-
     private func requireWriter() throws -> any DatabaseWriter {
         guard let writer else { throw LedgerError.readOnly(path: path) }
         return writer

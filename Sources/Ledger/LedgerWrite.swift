@@ -1,6 +1,7 @@
 import Foundation
 
-/// One change a worker hands to ``LedgerWriter``; a batch of them becomes one transaction.
+/// One change to the ledger; the daemon's publisher hands a batch of them to
+/// ``Ledger/apply(_:)``, which makes them one transaction (group commit).
 public enum LedgerWrite: Sendable, Hashable {
     /// A certificate was signed; it must be in the ledger before it is published.
     case issued(IssuanceRecord)
