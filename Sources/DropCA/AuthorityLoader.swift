@@ -58,7 +58,7 @@ extension Configuration {
             ocspURL: certificate.ocspURL.isEmpty ? nil : certificate.ocspURL,
             crlURL: certificate.crlURL.isEmpty ? nil : certificate.crlURL,
             defaultExtendedKeyUsage: certificate.defaultExtendedKeyUsage,
-            rsaSignature: RSASignatureScheme(rawValue: certificate.rsaSignature.rawValue) ?? .sha256
+            rsaSignature: certificate.rsaSignature
         )
     }
 }

@@ -1,21 +1,12 @@
 import Foundation
+import Issuance
 
 extension Configuration {
-    /// The extended key usage names the config accepts, with their OIDs (RFC 5280 4.2.1.12).
-    /// The names are SCEPman's and OpenSSL's, so settings can be copied from either.
-    public static let extendedKeyUsageNames: [(name: String, oid: String)] = [
-        ("serverAuth", "1.3.6.1.5.5.7.3.1"),
-        ("clientAuth", "1.3.6.1.5.5.7.3.2"),
-        ("codeSigning", "1.3.6.1.5.5.7.3.3"),
-        ("emailProtection", "1.3.6.1.5.5.7.3.4"),
-        ("timeStamping", "1.3.6.1.5.5.7.3.8"),
-        ("OCSPSigning", "1.3.6.1.5.5.7.3.9"),
-    ]
+    /// The extended key usage names the config accepts: the issuance engine's list.
+    public static var extendedKeyUsageNames: [(name: String, oid: String)] { ExtendedKeyUsageName.all }
 
-    /// The EC curves a policy may allow, by the names the config uses.
-    public static let supportedCurveNames = [
-        "P-256", "P-384", "P-521", "secp256k1", "brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1",
-    ]
+    /// The EC curves a policy may allow: every curve the issuance engine knows by name.
+    public static var supportedCurveNames: [String] { NamedCurve.known.map(\.name) }
 
     /// OpenSSL and SEC names operators often have at hand for the NIST curves.
     static let curveAliases = ["prime256v1": "P-256", "secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"]

@@ -1,4 +1,5 @@
 import Foundation
+import Issuance
 
 /// Everything `dropca.toml` can say, after validation.
 ///
@@ -149,12 +150,7 @@ extension Configuration {
     }
 
     /// The signature an RSA CA key makes; the raw value is what the config file says.
-    public enum RSASignature: String, Sendable, Equatable, CaseIterable {
-        case sha256
-        case sha384
-        case sha512
-        case pssSHA256 = "pss-sha256"
-    }
+    public typealias RSASignature = RSASignatureScheme
 
     /// `[policy]`: which requests are acceptable at all.
     public struct Policy: Sendable, Equatable {
