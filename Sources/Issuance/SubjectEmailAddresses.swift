@@ -36,7 +36,12 @@ enum SubjectEmailAddresses {
         defer { COpenSSL_GENERAL_NAMES_free(names) }
         for address in addresses {
             guard let name = GENERAL_NAME_new() else { return nil }
-            guard let text = ASN1_IA5STRING_new(), ASN1_STRING_set(text, address, Int32(address.count)) == 1 else {
+            guard let text = ASN1_IA5STRING_new() else {
+                GENERAL_NAME_free(name)
+                return nil
+            }
+            guard ASN1_STRING_set(text, address, Int32(address.count)) == 1 else {
+                ASN1_IA5STRING_free(text)
                 GENERAL_NAME_free(name)
                 return nil
             }
