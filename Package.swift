@@ -53,6 +53,10 @@ let package = Package(
         ),
         // `scripts/bench-issuance` runs this in release mode: in-process issuance rate.
         .executableTarget(name: "IssuanceBenchmark", dependencies: ["Issuance"]),
+        // libFuzzer target over the intake path (bytes -> decoding -> parsing -> policy ->
+        // certificate); `scripts/fuzz-intake` builds it with -sanitize=fuzzer,address
+        // -DFUZZING. A normal build makes a replay tool: `swift run IssuanceFuzzer FILE...`.
+        .executableTarget(name: "IssuanceFuzzer", dependencies: ["Issuance", "COpenSSL"]),
 
         .target(
             name: "TestSupport",

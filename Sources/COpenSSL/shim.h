@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/provider.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
@@ -65,5 +66,23 @@ static inline unsigned long COpenSSL_XN_FLAG_RFC2253(void) { return XN_FLAG_RFC2
 
 /// The ASN.1 type tag of a GENERAL_NAME, which Swift sees only through an anonymous union.
 static inline int COpenSSL_GENERAL_NAME_type(const GENERAL_NAME *name) { return name->type; }
+
+/// EVP_PKEY_fromdata for an EC key on a named group: with `point` NULL, the domain
+/// parameters only (EVP_PKEY_KEY_PARAMETERS); otherwise the public key at that encoded point
+/// (EVP_PKEY_PUBLIC_KEY). Both selections are macros Swift does not import, and the
+/// OSSL_PARAM names are string macros that Swift would pass as temporary C strings, which
+/// OSSL_PARAM_construct_* must not keep; here they are static.
+static inline int COpenSSL_EVP_PKEY_fromdata_EC(EVP_PKEY_CTX *ctx, EVP_PKEY **key, const char *group,
+                                                const unsigned char *point, size_t length) {
+    OSSL_PARAM params[3];
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
+    if (point == NULL) {
+        params[1] = OSSL_PARAM_construct_end();
+        return EVP_PKEY_fromdata(ctx, key, EVP_PKEY_KEY_PARAMETERS, params);
+    }
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point, length);
+    params[2] = OSSL_PARAM_construct_end();
+    return EVP_PKEY_fromdata(ctx, key, EVP_PKEY_PUBLIC_KEY, params);
+}
 
 #endif

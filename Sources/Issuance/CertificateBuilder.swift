@@ -65,8 +65,12 @@ struct CertificateBuilder {
 
         let defaultEKUApplied = try addExtensions(to: certificate, from: request, decisions: decisions)
 
-        guard signer.sign(certificate) else { throw failure("signing the certificate") }
-        guard let der = OpenSSLBytes.der(certificate, { i2d_X509($0, $1) }) else { throw failure("encoding the certificate") }
+        let der: [UInt8]
+        switch signer.signedCertificate(certificate) {
+        case .signed(let bytes): der = bytes
+        case .signingFailed: throw failure("signing the certificate")
+        case .encodingFailed: throw failure("encoding the certificate")
+        }
         return Built(
             der: der, serial: serial,
             notBefore: Date(timeIntervalSince1970: TimeInterval(notBefore)),
@@ -140,10 +144,14 @@ struct CertificateBuilder {
             try add(ext)
         }
         /// A requested extension with its value bytes unchanged and the given criticality.
+        /// Made from the requested extension's OID and value (no encode/decode round trip as
+        /// with X509_EXTENSION_dup; X509_add_ext copies it once more anyway).
         func carry(_ ext: OpaquePointer, critical: Bool) throws(Rejection) {
-            guard let copy = X509_EXTENSION_dup(ext) else { throw failure("copying an extension") }
+            guard let copy = X509_EXTENSION_create_by_OBJ(nil, X509_EXTENSION_get_object(ext), critical ? 1 : 0,
+                                                          X509_EXTENSION_get_data(ext)) else {
+                throw failure("copying an extension")
+            }
             defer { X509_EXTENSION_free(copy) }
-            X509_EXTENSION_set_critical(copy, critical ? 1 : 0)
             try add(copy)
         }
 

@@ -6,7 +6,7 @@ extension IssuancePolicy {
     ///
     /// The digest is checked first so the reason names the real problem ("MD5") rather
     /// than a verification failure that would follow from OpenSSL's own refusals.
-    func checkSignature(of request: SigningRequest, key: OpaquePointer) throws(Rejection) {
+    func checkSignature(of request: SigningRequest, key: SubjectPublicKey) throws(Rejection) {
         guard let algorithm = request.signatureAlgorithm else {
             throw Rejection(.unparseable, "the request has no signature algorithm")
         }
@@ -28,7 +28,9 @@ extension IssuancePolicy {
         }
 
         OpenSSLError.clear()
-        let verified = X509_REQ_verify(request.pointer, key)
+        // In the default library context: the request itself was parsed in one without
+        // algorithms (StructureOnlyContext).
+        let verified = X509_REQ_verify_ex(request.pointer, key.pointer, nil, nil)
         guard verified == 1 else {
             let error = OpenSSLError.drain("verifying the request signature")
             throw Rejection(.badSignature, "the request's self-signature does not verify with its own public key (no proof of possession)", details: error.reasons)

@@ -99,8 +99,7 @@ public final class Issuer: @unchecked Sendable {
 
     /// Lowercase hex SHA-256 of `bytes`: how the ledger recognises an input after a crash.
     public static func sha256Hex(_ bytes: [UInt8]) -> String {
-        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        _ = SHA256(bytes, bytes.count, &digest)
+        let digest = bytes.withUnsafeBufferPointer { MessageDigests.sha256($0.baseAddress, count: $0.count) }
         return SerialNumber.hex(digest)
     }
 }

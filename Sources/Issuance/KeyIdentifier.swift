@@ -8,8 +8,6 @@ enum KeyIdentifier {
         var bits: UnsafePointer<UInt8>? = nil
         var length: Int32 = 0
         guard X509_PUBKEY_get0_param(nil, &bits, &length, nil, publicKeyInfo) == 1, let bits else { return [] }
-        var digest = [UInt8](repeating: 0, count: Int(SHA_DIGEST_LENGTH))
-        _ = SHA1(bits, Int(length), &digest)
-        return digest
+        return MessageDigests.sha1(bits, count: Int(length))
     }
 }

@@ -25,40 +25,51 @@ extension IssuancePolicy {
     ///
     /// Runs before the self-signature is verified: a 60,000-bit RSA key should cost
     /// nothing to refuse, and an unknown algorithm cannot be verified anyway.
-    func checkKey(of request: SigningRequest) throws(Rejection) -> (kind: PublicKeyKind, key: OpaquePointer) {
+    func checkKey(of request: SigningRequest) throws(Rejection) -> (kind: PublicKeyKind, key: SubjectPublicKey) {
         guard let info = request.publicKeyInfo else {
             throw Rejection(.unparseable, "the request has no subject public key")
         }
         var algorithmObject: OpaquePointer? = nil
+        var keyBits: UnsafePointer<UInt8>? = nil
+        var keyLength: Int32 = 0
         var algorithm: UnsafeMutablePointer<X509_ALGOR>? = nil
-        guard X509_PUBKEY_get0_param(&algorithmObject, nil, nil, &algorithm, info) == 1 else {
+        guard X509_PUBKEY_get0_param(&algorithmObject, &keyBits, &keyLength, &algorithm, info) == 1 else {
             throw Rejection(.unparseable, "the request's subject public key does not parse")
         }
         let nid = OBJ_obj2nid(algorithmObject)
-        // Decoding a key OpenSSL does not support leaves no EVP_PKEY; that is only an
-        // error for the key types dropca accepts.
-        OpenSSLError.clear()
-        let key = X509_PUBKEY_get0(info)
-        OpenSSLError.clear()
+        // The key is decoded only for the key types dropca accepts (the request was parsed
+        // without decoding it, see StructureOnlyContext); a key that does not decode leaves
+        // nil and OpenSSL's reasons are dropped, as the reason below says what is wrong.
+        func decoded(_ make: () -> SubjectPublicKey?) -> SubjectPublicKey? {
+            OpenSSLError.clear()
+            defer { OpenSSLError.clear() }
+            return make()
+        }
 
         switch nid {
         case NID_rsaEncryption, NID_rsassaPss:
-            guard let key else {
+            if nid == NID_rsaEncryption {
+                try requireNullParameters(of: algorithm)
+            }
+            guard let key = decoded({ SubjectPublicKey.decoded(from: info) }) else {
                 throw Rejection(.unparseable, "the request's RSA public key does not parse")
             }
-            let bits = Int(EVP_PKEY_get_bits(key))
-            try checkRSA(key: key, bits: bits)
+            let bits = Int(EVP_PKEY_get_bits(key.pointer))
+            try checkRSA(key: key.pointer, bits: bits)
             return (nid == NID_rsassaPss ? .rsaPSS(bits: bits) : .rsa(bits: bits), key)
 
         case NID_X9_62_id_ecPublicKey:
             let curve = try allowedCurve(of: algorithm)
+            let key = decoded {
+                keyBits.flatMap { SubjectPublicKey.ec(curve: curve, point: $0, length: Int(keyLength)) }
+            }
             guard let key else {
                 throw Rejection(.unparseable, "the request's EC public key is not a valid point on \(curve.name)")
             }
             return (.ec(curve), key)
 
         case NID_ED25519, NID_ED448:
-            guard let key else {
+            guard let key = decoded({ SubjectPublicKey.decoded(from: info) }) else {
                 throw Rejection(.unparseable, "the request's \(nid == NID_ED25519 ? "Ed25519" : "Ed448") public key does not parse")
             }
             return (nid == NID_ED25519 ? .ed25519 : .ed448, key)
@@ -97,6 +108,20 @@ extension IssuancePolicy {
                 return String(cString: pointer)
             } ?? "?"
             throw Rejection(.rsaBadExponent, "RSA public exponent 0x\(hex) is not allowed: it must be odd and at least 3")
+        }
+    }
+
+    /// rsaEncryption keys carry NULL parameters (RFC 3279 2.3.1); absent ones are tolerated,
+    /// as some encoders leave them out. OpenSSL decodes the key whatever the parameters
+    /// are, but the certificate copies them as they are, so anything else is refused here
+    /// instead of failing later as an issuer failure, or reaching the certificate.
+    /// (RSA-PSS parameters are checked by OpenSSL when it decodes the key.)
+    private func requireNullParameters(of algorithm: UnsafeMutablePointer<X509_ALGOR>?) throws(Rejection) {
+        var parameterType: Int32 = V_ASN1_UNDEF
+        var parameter: UnsafeRawPointer? = nil
+        X509_ALGOR_get0(nil, &parameterType, &parameter, algorithm)
+        guard parameterType == V_ASN1_NULL || parameterType == V_ASN1_UNDEF else {
+            throw Rejection(.unparseable, "the request's RSA key has algorithm parameters other than NULL; rsaEncryption keys carry NULL parameters (RFC 3279)")
         }
     }
 

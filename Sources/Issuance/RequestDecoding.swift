@@ -50,12 +50,12 @@ enum RequestDecoding {
             let label = String(afterBegin[..<labelEnd.lowerBound])
             let bodyStart = labelEnd.upperBound
             guard let end = rest[bodyStart...].range(of: "-----END \(label)-----") else {
-                throw Rejection(.unparseable, "the PEM block \"\(label)\" has no matching END line")
+                throw Rejection(.unparseable, "the PEM block \"\(printable(label: label))\" has no matching END line")
             }
             if requestLabels.contains(label) {
                 requestBodies.append(rest[bodyStart..<end.lowerBound])
             } else {
-                otherLabels.append(label)
+                otherLabels.append(printable(label: label))
             }
             rest = rest[end.upperBound...]
         }
@@ -92,12 +92,12 @@ enum RequestDecoding {
                 let bodyStart = labelEnd + dashes.count
                 let endMarker = endLine + label + dashes
                 guard let end = firstIndex(of: endMarker, in: bytes, from: bodyStart) else {
-                    throw Rejection(.unparseable, "the PEM block \"\(String(decoding: label, as: UTF8.self))\" has no matching END line")
+                    throw Rejection(.unparseable, "the PEM block \"\(printable(label: String(decoding: label, as: UTF8.self)))\" has no matching END line")
                 }
                 if requestLabels.contains(where: { $0.elementsEqual(label) }) {
                     requestBodies.append(bodyStart..<end)
                 } else {
-                    otherLabels.append(String(decoding: label, as: UTF8.self))
+                    otherLabels.append(printable(label: String(decoding: label, as: UTF8.self)))
                 }
                 rest = end + endMarker.count
             }
@@ -131,6 +131,31 @@ enum RequestDecoding {
             }
             return nil
         }
+    }
+
+    /// A PEM label as a rejection reason quotes it. The label is whatever the file holds
+    /// between `-----BEGIN ` and the next `-----`, line breaks included, and a reason must
+    /// stay one line in the ledger and the journal: control characters, line and paragraph
+    /// separators and format characters (bidi overrides) are escaped as `\u{…}`, and a
+    /// label longer than any real one is cut to its first 64 characters.
+    static func printable(label: String) -> String {
+        let limit = 64
+        var text = ""
+        for (index, character) in label.enumerated() {
+            if index == limit {
+                text += "…"
+                break
+            }
+            for scalar in character.unicodeScalars {
+                switch scalar.properties.generalCategory {
+                case .control, .lineSeparator, .paragraphSeparator, .format:
+                    text += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+                default:
+                    text.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return text
     }
 
     private static func isBase64TextByte(_ byte: UInt8) -> Bool {

@@ -16,7 +16,8 @@ final class SigningRequest {
         let parsed: OpaquePointer? = der.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return nil }
             var cursor: UnsafePointer<UInt8>? = base
-            let request = d2i_X509_REQ(nil, &cursor, buffer.count)
+            // Structure only: the subject key is decoded later, by `checkKey`.
+            let request = StructureOnlyContext.parseRequest(&cursor, length: buffer.count)
             if let cursor { consumed = cursor - base }
             return request
         }
