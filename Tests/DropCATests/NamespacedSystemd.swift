@@ -1,0 +1,154 @@
+import Foundation
+import TestSupport
+
+/// The machine's systemd 252, started by the test as PID 1 of a new PID and mount
+/// namespace (the way a container runs it), running the shipped `dropca.service` with its
+/// whole sandbox: User=, the capability, LoadCredential=, the system call filter,
+/// Type=notify. Only inside that namespace do `/usr/bin/dropca` (the binary under test),
+/// `/etc/dropca` (the shipped example configuration and a test CA) and an empty
+/// `/var/lib/dropca` appear; the spool is the machine's, and the service logs to the
+/// machine's journald. Killing the namespace's PID 1 ends everything in it.
+///
+/// Only for machines not booted with systemd (CI sandboxes, containers): a second systemd
+/// next to a running one would share its control groups.
+final class NamespacedSystemd: @unchecked Sendable {
+    static let systemd = "/lib/systemd/systemd"
+    static let journalSocket = "/run/systemd/journal/socket"
+
+    static var bootedWithSystemd: Bool { FileManager.default.fileExists(atPath: "/run/systemd/system") }
+    static var isAvailable: Bool {
+        getuid() == 0 && !bootedWithSystemd && FileManager.default.isExecutableFile(atPath: systemd)
+            && FileManager.default.fileExists(atPath: journalSocket)
+    }
+
+    let directory: TemporaryDirectory
+    var caCertificate: String { directory.path("over/etc/dropca/ca.pem") }
+    var logPath: String { directory.path("namespace.log") }
+    private var wrapper: Process?
+    private(set) var pid: pid_t = 0
+
+    /// Runs in the new namespaces before systemd; $1 is the test's folder.
+    ///
+    /// This systemd must start nothing but dropca.service: the machine's own units would act
+    /// on the machine (systemd-tmpfiles-setup empties /tmp, systemd-sysctl sets the kernel's
+    /// parameters). So it sees no unit folder, generator or state of the machine's, only the
+    /// test's units, all without default dependencies, and a /tmp of its own.
+    static let setupScript = """
+        #!/bin/bash
+        set -euo pipefail
+        lab=$1
+        mount --make-rprivate /
+        mount -t overlay overlay -o "lowerdir=$lab/over/bin:/usr/bin" /usr/bin
+        mount -t overlay overlay -o "lowerdir=$lab/over/etc:/etc" /etc
+        for folder in /etc/systemd/system /etc/systemd/system-generators /usr/local/lib/systemd/system \\
+            /usr/lib/systemd/system /usr/lib/systemd/system-generators /usr/lib/systemd/system-preset \\
+            /lib/systemd/system /lib/systemd/system-generators /var/lib/systemd; do
+          if [ -d "$folder" ]; then mount -t tmpfs -o mode=0755 tmpfs "$folder"; fi
+        done
+        # An empty ledger folder: the machine's /var/lib/dropca may hold a real ledger.
+        mount -t tmpfs -o mode=0700 tmpfs /var/lib/dropca
+        # A /run of its own that still reaches the machine's journald.
+        mkdir -p "$lab/journal"
+        mount --bind /run/systemd/journal "$lab/journal"
+        mount -t tmpfs -o mode=0755 tmpfs /run
+        mkdir -p /run/systemd/journal /run/systemd/system/dropca.service.d
+        for socket in socket stdout; do
+          touch /run/systemd/journal/$socket
+          mount --bind "$lab/journal/$socket" /run/systemd/journal/$socket
+        done
+        cp "$lab/units/dropca.service" "$lab/units/dropca-test.target" /run/systemd/system/
+        cp "$lab/units/test.conf" /run/systemd/system/dropca.service.d/
+        mount -t tmpfs -o mode=1777 tmpfs /tmp
+        # systemd moves the credentials mount into place through mount propagation, which
+        # a booted systemd sets up on the host and skips in a container.
+        mount --make-rshared /
+        exec env container=dropca-test \(systemd) --unit=dropca-test.target --show-status=no --log-target=journal
+        """
+
+    init() throws {
+        directory = try TemporaryDirectory(prefix: "dropca-systemd")
+        chmod(directory.url.path, 0o755)
+        let manager = FileManager.default
+        for folder in ["over/bin", "over/etc/dropca", "units"] {
+            try manager.createDirectory(atPath: directory.path(folder), withIntermediateDirectories: true)
+        }
+        try manager.copyItem(atPath: DropCABinary.path, toPath: directory.path("over/bin/dropca"))
+        try manager.copyItem(atPath: ShippedFiles.exampleConfiguration, toPath: directory.path("over/etc/dropca/dropca.toml"))
+        let made = try DropCABinary.run(["init", "--dir", directory.path("dev")])
+        guard made.succeeded else { throw HarnessError("dropca init: \(made.output)") }
+        try manager.copyItem(atPath: directory.path("dev/ca/ca.pem"), toPath: caCertificate)
+        try manager.copyItem(atPath: directory.path("dev/ca/ca.key"), toPath: directory.path("over/etc/dropca/ca.key"))
+        chmod(directory.path("over/etc/dropca/ca.key"), 0o600)
+
+        // The shipped unit as it is. The drop-in only removes the default dependencies on
+        // sysinit.target and the like, which do not exist in there.
+        try manager.copyItem(atPath: ShippedFiles.unit, toPath: directory.path("units/dropca.service"))
+        try "[Unit]\nDescription=dropca under test\nDefaultDependencies=no\nWants=dropca.service\n"
+            .write(toFile: directory.path("units/dropca-test.target"), atomically: true, encoding: .utf8)
+        try "[Unit]\nDefaultDependencies=no\n".write(toFile: directory.path("units/test.conf"), atomically: true, encoding: .utf8)
+        let script = directory.path("setup")
+        try Self.setupScript.write(toFile: script, atomically: true, encoding: .utf8)
+
+        // --kill-child: when unshare goes, its child (systemd, PID 1) and so the whole
+        // namespace get SIGKILL. `timeout` bounds its life should the test process die, and
+        // holds the descriptor through which Foundation's Process learns that its child
+        // ended, which systemd closes (see SFTPTestServer).
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = [
+            "-s", "KILL", "600",
+            "/usr/bin/unshare", "--pid", "--mount", "--uts", "--ipc", "--fork", "--mount-proc", "--kill-child=SIGKILL",
+            "/bin/bash", script, directory.url.path,
+        ]
+        process.standardOutput = try DaemonHarness.openForAppending(logPath)
+        process.standardError = try DaemonHarness.openForAppending(logPath)
+        try process.run()
+        wrapper = process
+
+        let log = { (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? "" }
+        try BoundedWait.until("systemd to start in its namespace", timeout: 20, details: log) {
+            if !process.isRunning { throw HarnessError("unshare exited with \(process.terminationStatus): \(log())") }
+            guard let unshare = BoundedWait.children(of: process.processIdentifier).first,
+                  let child = BoundedWait.children(of: unshare).first
+            else { return false }
+            pid = child
+            // The setup script has exec'ed systemd, and systemd listens for systemctl.
+            let command = (try? String(contentsOfFile: "/proc/\(child)/comm", encoding: .utf8)) ?? ""
+            return command.hasPrefix("systemd") && FileManager.default.fileExists(atPath: "/proc/\(child)/root/run/systemd/private")
+        }
+    }
+
+    /// `systemctl ARGUMENTS` against the namespace's systemd.
+    func systemctl(_ arguments: [String]) throws -> ToolResult {
+        try ExternalTool.run("timeout", ["-s", "KILL", "30", "nsenter", "-t", "\(pid)", "-m", "-p", "systemctl", "--no-pager"] + arguments)
+    }
+
+    /// One property of a unit (`systemctl show -p NAME --value`).
+    func property(_ name: String, of unit: String = "dropca.service") throws -> String {
+        try systemctl(["show", "-p", name, "--value", unit]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// What the namespace's systemd and dropca said, for failure messages.
+    func diagnostics() -> String {
+        let status = (try? systemctl(["status", "dropca.service"]))?.output ?? ""
+        let journal = (try? ExternalTool.run("journalctl", ["--no-pager", "-n", "30", "SYSLOG_IDENTIFIER=dropca"]))?.output ?? ""
+        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        return "systemctl status:\n\(status)\njournal:\n\(journal)\nnamespace:\n\(log)"
+    }
+
+    func stop() {
+        guard let wrapper else { return }
+        self.wrapper = nil
+        // SIGKILL to PID 1 from outside its namespace ends the namespace; unshare and then
+        // timeout exit after it. (SIGTERM would make systemd re-execute itself.)
+        if pid > 0 { kill(pid, SIGKILL) }
+        let deadline = Date().addingTimeInterval(10)
+        while wrapper.isRunning, Date() < deadline { usleep(20_000) }
+        if wrapper.isRunning {
+            kill(wrapper.processIdentifier, SIGKILL)
+            wrapper.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+}
