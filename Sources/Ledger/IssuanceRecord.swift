@@ -68,12 +68,15 @@ public struct IssuanceRecord: Sendable, Hashable, Codable {
 extension IssuanceRecord {
     /// Serials arrive from people as `0A:1B:...` or `0a1b...`; the ledger keeps one form.
     static func normalizedSerial(_ serial: String) -> String {
-        serial.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The daemon passes serials already in the ledger's form, twice per certificate;
+        // skip the trimming, filtering and lowercasing (Foundation, slow) for them.
+        if isHex(serial) { return serial }
+        return serial.trimmingCharacters(in: .whitespacesAndNewlines)
             .filter { $0 != ":" }
             .lowercased()
     }
 
     static func isHex(_ text: String) -> Bool {
-        !text.isEmpty && text.unicodeScalars.allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) }
+        !text.isEmpty && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 }

@@ -264,9 +264,10 @@ public final class Inbox: Sendable {
     /// Why the held inbox folder is no longer the inbox, or nil while it still is.
     ///
     /// inotify reports `IN_DELETE_SELF` only once the last reference to the folder goes,
-    /// and this very object holds one; so the daemon also asks here, on every turn of its
-    /// loop: a folder with no links left was deleted, and a path that no longer leads to
-    /// the held folder means it was moved or replaced.
+    /// and this very object holds one; so the daemon also asks here, every half second
+    /// while it is busy and at each wake-up when idle: a folder with no links left was
+    /// deleted, and a path that no longer leads to the held folder means it was moved or
+    /// replaced.
     public func lossReason() -> String? {
         var held = stat()
         guard fstat(descriptor, &held) == 0 else { return "the inbox folder can no longer be examined" }

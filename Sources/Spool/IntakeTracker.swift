@@ -60,7 +60,14 @@ public struct IntakeTracker: Sendable {
     /// unchanged before it is taken anyway.
     public let lostCloseQuiet: Duration
 
+    /// Every write goes through ``setPhase(_:_:)``, which keeps `timedCount` in step.
     private(set) var phases: [SpoolName: Phase] = [:]
+    /// How many names are settling or being written in doubt: the only phases with a
+    /// deadline. Kept so that ``pendingDeadline()`` and ``namesToRecheck()`` answer at once
+    /// when there are none — the intake loop asks on every turn, and during a burst of
+    /// thousands of ready or in-flight names a full pass each time cost more CPU than the
+    /// signing (measured by `scripts/bench`).
+    private var timedCount = 0
     /// Names in the order they became ready; may hold names no longer ready (skipped).
     private var queue: [SpoolName] = []
     private var queueStart = 0
@@ -146,9 +153,9 @@ public struct IntakeTracker: Sendable {
     public mutating func removed(_ name: SpoolName) {
         guard tracks(name), let phase = phases[name] else { return }
         if case .inFlight = phase {
-            phases[name] = .inFlight(then: nil)
+            setPhase(name, .inFlight(then: nil))
         } else {
-            phases[name] = nil
+            setPhase(name, nil)
         }
     }
 
@@ -158,9 +165,9 @@ public struct IntakeTracker: Sendable {
         for (name, phase) in phases {
             switch phase {
             case .beingWritten(nil):
-                phases[name] = .beingWritten(doubt: Doubt(observation: nil))
+                setPhase(name, .beingWritten(doubt: Doubt(observation: nil)))
             case .inFlight(.beingWritten(nil)):
-                phases[name] = .inFlight(then: .beingWritten(doubt: Doubt(observation: nil)))
+                setPhase(name, .inFlight(then: .beingWritten(doubt: Doubt(observation: nil))))
             default:
                 break
             }
@@ -172,13 +179,19 @@ public struct IntakeTracker: Sendable {
         guard tracks(name) else { return }
         switch phases[name] {
         case .inFlight:
-            phases[name] = .inFlight(then: phase)
+            setPhase(name, .inFlight(then: phase))
         case .ready where phase == .ready:
             break  // a duplicate event: already queued once
         default:
-            phases[name] = phase
+            setPhase(name, phase)
             if phase == .ready { queue.append(name) }
         }
+    }
+
+    /// The one place `phases` is written, so that `timedCount` stays exact.
+    private mutating func setPhase(_ name: SpoolName, _ phase: Phase?) {
+        let old = if let phase { phases.updateValue(phase, forKey: name) } else { phases.removeValue(forKey: name) }
+        timedCount += (phase?.hasDeadline == true ? 1 : 0) - (old?.hasDeadline == true ? 1 : 0)
     }
 
     private func tracks(_ name: SpoolName) -> Bool {
@@ -198,7 +211,7 @@ public struct IntakeTracker: Sendable {
         }
         for (name, phase) in phases where !present.contains(name) {
             if case .inFlight = phase { continue }
-            phases[name] = nil
+            setPhase(name, nil)
         }
     }
 
@@ -207,7 +220,7 @@ public struct IntakeTracker: Sendable {
     public mutating func observed(_ name: SpoolName, status: EntryStatus?, at now: Instant) {
         guard tracks(name) else { return }
         guard let status else {
-            if let phase = phases[name], !phase.isInFlight { phases[name] = nil }
+            if let phase = phases[name], !phase.isInFlight { setPhase(name, nil) }
             return
         }
         switch phases[name] {
@@ -215,7 +228,7 @@ public struct IntakeTracker: Sendable {
             if !status.expectsCloseEvent {
                 update(name, to: .ready)
             } else {
-                phases[name] = .settling(Observation(identity: status.identity, since: now))
+                setPhase(name, .settling(Observation(identity: status.identity, since: now)))
                 promoteIfStill(name, identity: status.identity, at: now)
             }
         case .settling:
@@ -228,7 +241,7 @@ public struct IntakeTracker: Sendable {
             if now - observation.since >= lostCloseQuiet {
                 update(name, to: .ready)
             } else {
-                phases[name] = .beingWritten(doubt: Doubt(observation: observation))
+                setPhase(name, .beingWritten(doubt: Doubt(observation: observation)))
             }
         case .beingWritten(nil), .ready, .inFlight:
             break  // waiting for its close event, queued, or being processed
@@ -244,7 +257,7 @@ public struct IntakeTracker: Sendable {
         if now - observation.since >= settle {
             update(name, to: .ready)
         } else {
-            phases[name] = .settling(observation)
+            setPhase(name, .settling(observation))
         }
     }
 
@@ -252,6 +265,7 @@ public struct IntakeTracker: Sendable {
     /// ``namesToRecheck()``, or a full scan): the earliest moment a settling name — or a
     /// name whose close event may have been lost — could become ready. `nil`: no timer needed.
     public func pendingDeadline() -> Instant? {
+        guard timedCount > 0 else { return nil }
         var earliest: Instant?
         for phase in phases.values {
             let deadline: Instant?
@@ -272,7 +286,8 @@ public struct IntakeTracker: Sendable {
 
     /// Names whose readiness depends on another look at their metadata.
     public func namesToRecheck() -> [SpoolName] {
-        phases.compactMap { name, phase in
+        guard timedCount > 0 else { return [] }
+        return phases.compactMap { name, phase in
             switch phase {
             case .settling, .beingWritten(.some): return name
             default: return nil
@@ -289,7 +304,7 @@ public struct IntakeTracker: Sendable {
             let name = queue[queueStart]
             queueStart += 1
             if phases[name] == .ready {
-                phases[name] = .inFlight(then: nil)
+                setPhase(name, .inFlight(then: nil))
                 compactQueue()
                 return name
             }
@@ -309,7 +324,7 @@ public struct IntakeTracker: Sendable {
     /// in meanwhile decide what happens next; without any, the name is forgotten.
     public mutating func finished(_ name: SpoolName) {
         guard case .inFlight(let then) = phases[name] else { return }
-        phases[name] = nil
+        setPhase(name, nil)
         if let then {
             update(name, to: then)
         }
@@ -327,5 +342,14 @@ extension IntakeTracker.Phase {
     var isInFlight: Bool {
         if case .inFlight = self { return true }
         return false
+    }
+
+    /// Settling, or being written with a possibly lost close event: the phases
+    /// ``IntakeTracker/pendingDeadline()`` looks at.
+    var hasDeadline: Bool {
+        switch self {
+        case .settling, .beingWritten(.some): return true
+        case .beingWritten(nil), .ready, .inFlight: return false
+        }
     }
 }

@@ -62,6 +62,24 @@ struct LedgerRecordingTests {
         #expect(certificateType == "blob")
     }
 
+    /// The INSERT is bound by hand (a cached statement) rather than through GRDB's record
+    /// encoding; `sans` must still be exactly the JSON text GRDB makes of the array, so rows
+    /// written before and after read and compare the same.
+    @Test(arguments: [
+        [String](), ["URI:http://pki.example.com/a/b"], [#"email:"quoted"@example.com"#, "DNS:bücher.example", "IP:2001:db8::1"],
+    ])
+    func sansAreStoredAsGRDBWouldEncodeThem(sans: [String]) throws {
+        let directory = try TemporaryDirectory()
+        let ledger = try Ledger(directory: directory.path)
+        var record = Fixtures.issuance(1)
+        record.sans = sans
+        try ledger.recordIssued([record])
+        let stored = try ledger.reader.read { db in try String.fetchOne(db, sql: "SELECT sans FROM issuance") }
+        let expected = String(decoding: try IssuanceRow.databaseJSONEncoder(for: "sans").encode(sans), as: UTF8.self)
+        #expect(stored == expected)
+        #expect(try ledger.unpublished() == [record])
+    }
+
     @Test func aDuplicateSerialFailsLoudlyAndTheBatchIsNotRecorded() throws {
         let directory = try TemporaryDirectory()
         let ledger = try Ledger(directory: directory.path)

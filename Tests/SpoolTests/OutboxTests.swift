@@ -38,6 +38,80 @@ struct OutboxTests {
         #expect(try readFile(outboxPath + "/c.cer") == [3, 3, 3])
     }
 
+    @Test func aStagedBatchIsInvisibleUntilPublished() throws {
+        let outbox = try Outbox(path: outboxPath)
+        let staged = try outbox.stage([(input: "a.csr", certificate: [1]), (input: "b.csr", certificate: [2, 2])])
+        #expect(staged.count == 2)
+        // Only hidden temporaries so far, already holding the whole certificate.
+        let hidden = try nameStrings(in: outboxPath)
+        #expect(hidden.count == 2 && hidden.allSatisfy { $0.hasPrefix(".dropca-") && $0.hasSuffix(".tmp") })
+        #expect(try hidden.map { try readFile(outboxPath + "/" + $0) }.sorted { $0.count < $1.count } == [[1], [2, 2]])
+        var seen: [Int] = []
+        let names = try outbox.publish(staged) { seen.append($0) }
+        #expect(names == ["a.cer", "b.cer"])
+        #expect(seen == [0, 1])
+        #expect(try nameStrings(in: outboxPath) == ["a.cer", "b.cer"])
+    }
+
+    @Test func onlyIncludedItemsArePublishedAndTheOtherTemporariesGo() throws {
+        let outbox = try Outbox(path: outboxPath)
+        let staged = try outbox.stage([
+            (input: "a.csr", certificate: [1]), (input: "b.csr", certificate: [2]), (input: "c.csr", certificate: [3]),
+        ])
+        var seen: [Int] = []
+        let names = try outbox.publish(staged, including: [true, false, true]) { seen.append($0) }
+        #expect(names == ["a.cer", "c.cer"])
+        #expect(seen == [0, 2])
+        #expect(try nameStrings(in: outboxPath) == ["a.cer", "c.cer"])
+    }
+
+    @Test func aDiscardedBatchLeavesNothing() throws {
+        let outbox = try Outbox(path: outboxPath)
+        let single = try outbox.stage([(input: "one.csr", certificate: [1])])  // fsynced on its own
+        let batch = try outbox.stage([(input: "a.csr", certificate: [1]), (input: "b.csr", certificate: [2])])  // synced side by side
+        outbox.discard(single)
+        outbox.discard(batch)
+        #expect(try nameStrings(in: outboxPath).isEmpty)
+    }
+
+    @Test func aBatchWithAnUnsafeNameStagesNothing() throws {
+        let outbox = try Outbox(path: outboxPath)
+        #expect(throws: SpoolError(.invalidName, "")) {
+            try outbox.stage([(input: "good.csr", certificate: [1]), (input: ".hidden", certificate: [2])])
+        }
+        #expect(try nameStrings(in: outboxPath).isEmpty)
+    }
+
+    @Test func aLargeBatchIsSyncedSideBySideAndPublishedWhole() throws {
+        let outbox = try Outbox(path: outboxPath)
+        let items = (0..<100).map { (input: SpoolName("d\($0).csr"), certificate: [UInt8(truncatingIfNeeded: $0)]) }
+        let names = try outbox.publish(items)
+        #expect(names.count == 100)
+        #expect(try nameStrings(in: outboxPath).count == 100)
+        #expect(try readFile(outboxPath + "/d42.cer") == [42])
+    }
+
+    @Test func aFileThatCannotBeSyncedIsNamed() throws {
+        let outbox = try Outbox(path: outboxPath)
+        try writeFile(outboxPath + "/present", "x")
+        #expect(throws: SpoolError(.cannotSync, "")) {
+            try outbox.folder.syncTemporaries(["present", "missing"])
+        }
+        do {
+            try outbox.folder.syncTemporaries(["present", "missing"])
+        } catch let error as SpoolError {
+            #expect("\(error)".contains("missing"))
+        }
+        try outbox.folder.syncTemporaries(["present"])
+    }
+
+    @Test func parallelCallsRunEveryIndexOnce() {
+        let seen = Counts(1000)
+        ParallelCalls.forEach(1000, width: 16) { seen.add($0) }
+        #expect(seen.values == [Int](repeating: 1, count: 1000))
+        ParallelCalls.forEach(0, width: 16) { _ in Issue.record("no index to run") }
+    }
+
     @Test func anExistingCertificateIsReplaced() throws {
         let outbox = try Outbox(path: outboxPath)
         try outbox.publish([1, 1, 1], forInput: "x.pem")
@@ -155,4 +229,13 @@ final class Observer: @unchecked Sendable {
             usleep(1000)
         }
     }
+}
+
+/// Per-index call counts from several threads. `@unchecked Sendable`: guarded by `lock`.
+private final class Counts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: [Int]
+    init(_ size: Int) { counts = [Int](repeating: 0, count: size) }
+    func add(_ index: Int) { lock.withLock { counts[index] += 1 } }
+    var values: [Int] { lock.withLock { counts } }
 }

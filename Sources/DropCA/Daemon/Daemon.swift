@@ -51,6 +51,7 @@ public final class Daemon: @unchecked Sendable {
             log.startupFailed("\(error)")
             return 1
         }
+        outbox.keepSpares()
         let publisher = Publisher(inbox: inbox, outbox: outbox, failed: failed, ledger: ledger, log: log)
         recoverUnpublished(ledger: ledger, inbox: inbox, outbox: outbox)
 
@@ -67,7 +68,7 @@ public final class Daemon: @unchecked Sendable {
         let names = WorkQueue<SpoolName>()
         let results = WorkQueue<WorkResult>()
         let intake = IntakeLoop(
-            inbox: inbox, watcher: watcher, queue: names, capacity: max(64, workerCount * 32),
+            inbox: inbox, watcher: watcher, queue: names, capacity: Self.inFlightLimit(workers: workerCount),
             settle: .milliseconds(Int64(configuration.spool.settleSeconds * 1000)),
             rescanInterval: configuration.spool.rescanSeconds > 0 ? .seconds(configuration.spool.rescanSeconds) : nil,
             watchdogInterval: notifier.watchdogInterval, log: log
@@ -90,20 +91,26 @@ public final class Daemon: @unchecked Sendable {
         for index in 0..<workerCount {
             Self.thread(named: "dropca-worker-\(index)", group: workers) {
                 while let name = names.pop() {
-                    results.push(worker.process(name))
+                    let result = worker.process(name)
+                    names.markDone()
+                    results.push(result)
                 }
             }
         }
         let publishing = DispatchGroup()
         Self.thread(named: "dropca-publisher", group: publishing) {
             while true {
-                let batch = results.popAll(waitingUpTo: 1)
+                // Batches of up to 256 gathered for at most 10 ms while workers are still
+                // busy: enough to spread the per-batch fsyncs thin, and a small delay next
+                // to the fsyncs themselves. An upload into an idle daemon is not held back.
+                let batch = results.popBatch(waitingUpTo: 1, target: 256, gather: 0.01) { names.outstanding > 0 }
                 if batch.isEmpty {
                     if results.isClosedAndEmpty { break }
                     continue
                 }
                 publisher.publish(batch, counters: counters)
                 intake.finished(batch.map(\.name))
+                outbox.keepSpares()
             }
         }
 
@@ -117,6 +124,7 @@ public final class Daemon: @unchecked Sendable {
         workers.wait()
         results.close()
         publishing.wait()
+        outbox.removeSpares()
         signals.forEach { $0.cancel() }
         let totals = counters.totals
         switch exit {
@@ -193,6 +201,16 @@ public final class Daemon: @unchecked Sendable {
             summary += "; changes to \(restartOnly.joined(separator: ", ")) take effect at the next restart"
         }
         log.reloaded(summary)
+    }
+
+    /// How many names may be out of the inbox at once: queued, being issued, or waiting
+    /// for the publisher. It has to cover what the workers sign while the publisher spends
+    /// a batch's few fsyncs (milliseconds each), or the workers run dry and every batch
+    /// stays small; 64 capped a P-256 burst at batches of about 32 and left the CPUs half
+    /// idle (`scripts/bench`). 1024 names cost about 4 MB at most (a result holds one
+    /// certificate), and a burst of any size still waits in the inbox, not in memory.
+    static func inFlightLimit(workers: Int) -> Int {
+        max(1024, workers * 128)
     }
 
     private static func thread(named name: String, group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {

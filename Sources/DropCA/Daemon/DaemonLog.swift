@@ -20,12 +20,14 @@ struct DaemonLog: Sendable {
     /// fields, since it is routine for appliances to ask for more than a leaf may have; a
     /// validity cut to the CA's notAfter gets a warning of its own, as the CA is near its end.
     func issued(file: String, certificate: IssuedCertificate) {
+        // Formatted once rather than at each of its two or three uses in the line.
+        let notAfter = Self.timestamp(certificate.notAfter)
         var metadata: Logger.Metadata = [
             "file": "\(file)",
             "serial": "\(certificate.serialHex)",
             "subject": "\(certificate.subject)",
             "sans": .array(certificate.subjectAlternativeNames.map { .string($0) }),
-            "not_after": "\(Self.timestamp(certificate.notAfter))",
+            "not_after": "\(notAfter)",
             "csr_sha256": "\(certificate.csrSHA256)",
             "key": "\(certificate.keyDescription)",
         ]
@@ -45,12 +47,12 @@ struct DaemonLog: Sendable {
             changes.append("default extended key usage applied")
         }
         let who = certificate.subject.isEmpty ? certificate.subjectAlternativeNames.joined(separator: ", ") : certificate.subject
-        var line = "issued \(file): serial \(certificate.serialHex) for \(who), \(certificate.keyDescription), valid until \(Self.timestamp(certificate.notAfter))"
+        var line = "issued \(file): serial \(certificate.serialHex) for \(who), \(certificate.keyDescription), valid until \(notAfter)"
         if !changes.isEmpty { line += "; " + changes.joined(separator: "; ") }
         log(.certificateIssued, line, metadata)
         if certificate.validityCutToCA {
-            log(.validityCut, "\(file): validity of serial \(certificate.serialHex) cut to the CA certificate's notAfter \(Self.timestamp(certificate.notAfter)); renew the CA", [
-                "file": "\(file)", "serial": "\(certificate.serialHex)", "not_after": "\(Self.timestamp(certificate.notAfter))",
+            log(.validityCut, "\(file): validity of serial \(certificate.serialHex) cut to the CA certificate's notAfter \(notAfter); renew the CA", [
+                "file": "\(file)", "serial": "\(certificate.serialHex)", "not_after": "\(notAfter)",
             ])
         }
     }

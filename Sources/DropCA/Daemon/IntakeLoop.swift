@@ -8,7 +8,8 @@ import Spool
 /// Runs on a thread of its own because it blocks in `poll(2)`. It is also the loop that
 /// pets the systemd watchdog: it wakes at least every quarter of WATCHDOG_USEC and only
 /// pets it while the workers keep up or have nothing to do. It
-/// wakes every two seconds anyway, for the STATUS= line and to check the inbox is still there.
+/// wakes every two seconds anyway, for the STATUS= line and to check the inbox is still there
+/// (checked at most every half second while busy).
 /// `@unchecked Sendable`: `tracker` and `stopRequested` are only touched under `lock`.
 final class IntakeLoop: @unchecked Sendable {
     enum Exit: Sendable, Equatable {
@@ -57,6 +58,9 @@ final class IntakeLoop: @unchecked Sendable {
         self.tracker = IntakeTracker(settle: settle, lostCloseQuiet: max(.seconds(30), settle * 10))
     }
 
+    /// How often a busy loop asks ``Inbox/lossReason()`` (see `run`).
+    static let lossCheckInterval: Duration = .milliseconds(500)
+
     /// Asks the loop to stop taking new files; safe from any thread.
     func stop() {
         lock.withLock { stopRequested = true }
@@ -92,6 +96,7 @@ final class IntakeLoop: @unchecked Sendable {
         var nextStatus = clock.now
         var nextPetCheck = watchdogInterval.map { clock.now + $0 }
         var nextLostCloseCheck: ContinuousClock.Instant? = nil
+        var nextLossCheck = clock.now
 
         while !lock.withLock({ stopRequested }) {
             let now = clock.now
@@ -118,10 +123,16 @@ final class IntakeLoop: @unchecked Sendable {
                 }
             }
 
-            if let reason = inbox.lossReason() {
-                return .inboxLost(reason)
-            }
             let after = clock.now
+            // Two stat calls; during a burst the loop turns hundreds of times a second (every
+            // finished batch wakes it), so ask at most every half second. The status wake-up
+            // every two seconds keeps an idle daemon asking as before.
+            if after >= nextLossCheck {
+                if let reason = inbox.lossReason() {
+                    return .inboxLost(reason)
+                }
+                nextLossCheck = after + Self.lossCheckInterval
+            }
             if let deadline = lock.withLock({ tracker.pendingDeadline() }), deadline <= after {
                 let names = lock.withLock { tracker.namesToRecheck() }
                 let statuses = names.map { ($0, inbox.status(of: $0)) }

@@ -7,15 +7,21 @@ import Spool
 /// Makes workers' results durable and visible, a batch at a time (group commit).
 ///
 /// The order is what makes "exactly once" hold through crashes:
-/// 1. one ledger transaction records every new certificate (fsync);
-/// 2. the outbox receives them (temp file, fsync, rename each; one folder fsync);
-/// 3. the inputs are removed from the inbox, rejected ones moved to `failed/`, and the
-///    inbox folder is fsynced;
+/// 1. one ledger transaction records every new certificate (fsync); meanwhile, on another
+///    thread, the outbox stages them (hidden temporaries, made durable; not visible);
+/// 2. the recorded ones become visible (rename each, and remove its input from the inbox
+///    right after; one fsync of the outbox folder);
+/// 3. rejected inputs are moved to `failed/`, and the inbox folder is fsynced;
 /// 4. one ledger transaction marks them published and records the rejections.
-/// A crash before 2 or 3 leaves an input matching an unpublished record: it is published
-/// again, not issued again. A crash after 3 leaves an unpublished record with no input;
-/// startup recovery publishes it (idempotent) and marks it. A published record is never
-/// matched, so a later upload of the same request is a new issuance, as it should be.
+/// Temporaries left by a crash before 2 are removed at the next start. After a crash
+/// before 4, an input still there matches an unpublished record: it is published again,
+/// not issued again. A record whose input is gone — its removal reached the disk, whether
+/// or not the rename did — is published again (idempotent) and marked by startup recovery.
+/// Removing each input as its certificate appears, rather than after the whole batch
+/// (and the folder fsync), keeps an uploader from seeing its certificate while its request
+/// still sits in the inbox for the length of a large batch; only the mark in 4 must wait
+/// for both folder fsyncs. A published record is never matched, so a later upload of the
+/// same request is a new issuance, as it should be.
 /// Batching gives one fsync per folder and per transaction for the whole batch, which is
 /// what lets a burst run near the signing rate.
 struct Publisher: Sendable {
@@ -28,43 +34,55 @@ struct Publisher: Sendable {
     /// Publishes one batch; returns the names that are done with (all of them).
     func publish(_ batch: [WorkResult], counters: DaemonCounters) {
         let now = Date()
-        var toPublish: [(name: SpoolName, certificate: [UInt8], identity: FileIdentity, serial: String)] = []
-
-        // 1. Record new certificates before anything else sees them.
+        // 1. Record new certificates before anything else sees them, and meanwhile, on
+        // another thread, write them and any republished ones to hidden temporaries in the
+        // outbox and make those durable. The two syncs overlap rather than add up (one
+        // fsync less between upload and certificate for a single file); nothing is visible
+        // until both are done.
         let fresh = batch.compactMap { result -> (SpoolName, IssuedCertificate, FileIdentity)? in
             if case .issued(let name, let certificate, let identity) = result { return (name, certificate, identity) }
             return nil
         }
-        let recorded = record(fresh, at: now)
-        for (name, certificate, identity) in recorded {
-            toPublish.append((name, certificate.der, identity, certificate.serialHex))
-        }
+        var candidates: [(name: SpoolName, certificate: [UInt8], identity: FileIdentity, serial: String, isFresh: Bool)] =
+            fresh.map { ($0.0, $0.1.der, $0.2, $0.1.serialHex, true) }
         for case .republish(let name, let record, let identity) in batch {
-            toPublish.append((name, [UInt8](record.certificate), identity, record.serial))
+            candidates.append((name, [UInt8](record.certificate), identity, record.serial, false))
             log.republished(file: name.description, serial: record.serial)
         }
+        let outbox = self.outbox
+        let certificates = candidates.map { (input: $0.name, certificate: $0.certificate) }
+        let staging = candidates.isEmpty ? nil : Concurrently { try outbox.stage(certificates) }
+        let recorded = record(fresh, at: now)
 
-        // 2. Publish.
+        // 2. Publish what the ledger holds, removing each input right after its certificate
+        // appears; drop the temporaries of what the ledger could not record.
         var published: [(name: SpoolName, identity: FileIdentity, serial: String)] = []
-        if !toPublish.isEmpty {
+        if let staging {
+            let recordedNames = Set(recorded.map(\.0))
+            let keep = candidates.map { !$0.isFresh || recordedNames.contains($0.name) }
+            var renamed: [(name: SpoolName, identity: FileIdentity, serial: String)] = []
             do {
-                _ = try outbox.publish(toPublish.map { (input: $0.name, certificate: $0.certificate) })
-                published = toPublish.map { ($0.name, $0.identity, $0.serial) }
+                let staged = try staging.result()
+                try outbox.publish(staged, including: keep) { index in
+                    let item = candidates[index]
+                    renamed.append((item.name, item.identity, item.serial))
+                    do {
+                        _ = try inbox.remove(item.name, ifUnchangedFrom: item.identity)
+                    } catch {
+                        log.failure("cannot remove \(item.name) from the inbox after publishing it: \(error)")
+                    }
+                }
+                published = renamed
             } catch {
-                // The records stay unpublished and the inputs stay: the next look at them
-                // publishes them again.
-                log.failure("cannot publish \(toPublish.count) certificates to the outbox: \(error)")
+                // Nothing is marked published. Inputs not yet removed stay and their next
+                // look publishes them again; for those already removed (a rename or the
+                // folder fsync failed after them), the next start publishes the recorded
+                // certificate again (`Daemon.recoverUnpublished`).
+                log.failure("cannot publish \(keep.filter { $0 }.count - renamed.count) of \(keep.filter { $0 }.count) certificates to the outbox: \(error)")
             }
         }
 
-        // 3. Remove inputs, move rejections.
-        for item in published {
-            do {
-                _ = try inbox.remove(item.name, ifUnchangedFrom: item.identity)
-            } catch {
-                log.failure("cannot remove \(item.name) from the inbox after publishing it: \(error)")
-            }
-        }
+        // 3. Move rejections.
         var rejections: [RejectionRecord] = []
         for case .rejected(let name, let rejection, let identity, let contents, let digest) in batch {
             do {
@@ -138,6 +156,27 @@ struct Publisher: Sendable {
             notBefore: certificate.notBefore, notAfter: certificate.notAfter, issuedAt: now,
             sourceFile: name.description, csrSHA256: certificate.csrSHA256, certificate: Data(certificate.der)
         )
+    }
+}
+
+/// Runs a closure on another thread while the caller goes on; ``result()`` waits for it.
+/// `@unchecked Sendable`: `outcome` is written once, before `done` is signalled, and read
+/// only after waiting for that signal.
+final class Concurrently<Value: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var outcome: Result<Value, any Error> = .failure(CancellationError())
+
+    init(_ body: @escaping @Sendable () throws -> Value) {
+        DispatchQueue.global().async {
+            self.outcome = Result { try body() }
+            self.done.signal()
+        }
+    }
+
+    /// Waits for the closure and returns what it returned, or throws what it threw.
+    func result() throws -> Value {
+        done.wait()
+        return try outcome.get()
     }
 }
 

@@ -4,20 +4,33 @@ import Foundation
 ///
 /// The intake loop bounds what it puts in (it hands out names only while `count` is below
 /// the queue's capacity), so a burst of 20,000 uploads waits in the inbox, not in memory.
-/// `@unchecked Sendable`: every access to `items` and `closed` holds `condition`.
+/// `@unchecked Sendable`: every access to `items`, `closed` and `unfinished` holds `condition`.
 final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     private var items: [Item] = []
     private var head = 0
     private var closed = false
+    /// Items pushed and not yet reported done with ``markDone()`` (queued ones included).
+    private var unfinished = 0
 
     var count: Int { condition.withLock { items.count - head } }
+
+    /// Items pushed whose consumer has not called ``markDone()`` yet: queued or being worked
+    /// on. The publisher reads it on the names queue to know whether more results are on
+    /// their way (see ``popBatch(waitingUpTo:target:gather:moreComing:)``).
+    var outstanding: Int { condition.withLock { unfinished } }
 
     func push(_ item: Item) {
         condition.withLock {
             items.append(item)
+            unfinished += 1
             condition.signal()
         }
+    }
+
+    /// A consumer is done with one popped item (call it before handing on what it made).
+    func markDone() {
+        condition.withLock { unfinished -= 1 }
     }
 
     /// The next item, waiting for one; nil once the queue is closed and drained, or when
@@ -36,12 +49,26 @@ final class WorkQueue<Item: Sendable>: @unchecked Sendable {
         return item
     }
 
-    /// Everything queued now, without waiting (empty when nothing is).
-    func popAll(waitingUpTo timeout: TimeInterval) -> [Item] {
+    /// Everything queued, waiting up to `timeout` seconds for a first item (empty when none
+    /// came); a batch smaller than `target` is topped up while `moreComing()` says more
+    /// items are on their way, for at most `gather` seconds after the first one.
+    ///
+    /// Why: every batch costs the publisher the same two ledger transactions and fsyncs
+    /// whatever its size, so when it is faster than the workers, taking each result as it
+    /// comes made batches of one to four certificates and spent the CPU the workers needed
+    /// on per-batch work (`scripts/bench`, tmpfs spool: average batch 4). A single upload
+    /// into an idle daemon never waits: nothing else is on its way then.
+    func popBatch(waitingUpTo timeout: TimeInterval, target: Int, gather: TimeInterval, moreComing: () -> Bool) -> [Item] {
         condition.lock()
         defer { condition.unlock() }
         if head == items.count && !closed {
             _ = condition.wait(until: Date(timeIntervalSinceNow: timeout))
+        }
+        if head < items.count {
+            let deadline = Date(timeIntervalSinceNow: gather)
+            while items.count - head < target && !closed && moreComing() {
+                if !condition.wait(until: deadline) { break }
+            }
         }
         let taken = Array(items[head...])
         items.removeAll(keepingCapacity: true)
@@ -58,6 +85,7 @@ final class WorkQueue<Item: Sendable>: @unchecked Sendable {
             var dropped: [Item] = []
             if dropPending {
                 dropped = Array(items[head...])
+                unfinished -= dropped.count
                 items.removeAll()
                 head = 0
             }
