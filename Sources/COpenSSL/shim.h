@@ -13,6 +13,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/provider.h>
 #include <openssl/rand.h>
@@ -83,6 +84,23 @@ static inline int COpenSSL_EVP_PKEY_fromdata_EC(EVP_PKEY_CTX *ctx, EVP_PKEY **ke
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point, length);
     params[2] = OSSL_PARAM_construct_end();
     return EVP_PKEY_fromdata(ctx, key, EVP_PKEY_PUBLIC_KEY, params);
+}
+
+/// EVP_PKEY_fromdata for an RSA public key from its modulus and public exponent; the
+/// parameter names are string macros, kept static here for the same reason as above.
+static inline int COpenSSL_EVP_PKEY_fromdata_RSA(EVP_PKEY_CTX *ctx, EVP_PKEY **key, const BIGNUM *n, const BIGNUM *e) {
+    OSSL_PARAM_BLD *builder = OSSL_PARAM_BLD_new();
+    if (builder == NULL)
+        return 0;
+    int status = 0;
+    OSSL_PARAM *params = NULL;
+    if (OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_N, n) == 1
+        && OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_E, e) == 1
+        && (params = OSSL_PARAM_BLD_to_param(builder)) != NULL)
+        status = EVP_PKEY_fromdata(ctx, key, EVP_PKEY_PUBLIC_KEY, params);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(builder);
+    return status;
 }
 
 #endif

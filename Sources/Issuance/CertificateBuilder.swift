@@ -7,7 +7,7 @@ internal import COpenSSL
 struct CertificateBuilder {
     let authority: CertificateAuthority
     let profile: CertificateProfile
-    let prepared: PreparedExtensions
+    let prepared: PreparedFields
     let signer: SigningAlgorithm
 
     struct Decisions {
@@ -36,17 +36,8 @@ struct CertificateBuilder {
 
     func build(from request: SigningRequest, decisions: Decisions, now: Date) throws(Rejection) -> Built {
         OpenSSLError.clear()
-        guard let certificate = X509_new() else { throw failure("allocating a certificate") }
-        defer { X509_free(certificate) }
-
         guard let serial = SerialNumber.draw() else {
             throw Rejection(.issuerFailure, "the kernel gave no random bytes for a serial number")
-        }
-        guard X509_set_version(certificate, 2) == 1, setSerial(serial, on: certificate),
-              X509_set_issuer_name(certificate, X509_get_subject_name(authority.certificate)) == 1,
-              X509_set_subject_name(certificate, request.subjectName) == 1,
-              copyPublicKey(from: request, to: certificate) else {
-            throw failure("copying the request into the certificate")
         }
 
         let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
@@ -58,19 +49,26 @@ struct CertificateBuilder {
         guard notAfter > notBefore, notAfter > nowSeconds else {
             throw Rejection(.issuerFailure, "the CA certificate expired on \(ISO8601DateFormatter().string(from: authority.notAfter)); nothing can be issued until it is renewed")
         }
-        guard ASN1_TIME_set(X509_getm_notBefore(certificate), time_t(notBefore)) != nil,
-              ASN1_TIME_set(X509_getm_notAfter(certificate), time_t(notAfter)) != nil else {
-            throw failure("setting the validity period")
-        }
 
-        let defaultEKUApplied = try addExtensions(to: certificate, from: request, decisions: decisions)
-
-        let der: [UInt8]
-        switch signer.signedCertificate(certificate) {
-        case .signed(let bytes): der = bytes
-        case .signingFailed: throw failure("signing the certificate")
-        case .encodingFailed: throw failure("encoding the certificate")
+        // TBSCertificate (RFC 5280 4.1), every field encoded by OpenSSL or prepared at set-up.
+        var fields = DER.version3
+        fields.reserveCapacity(1024)
+        guard Self.appendInteger(serial, to: &fields) else { throw failure("encoding the serial number") }
+        fields += signer.algorithmIdentifier
+        fields += prepared.issuerName
+        guard let validity = Self.validity(notBefore: notBefore, notAfter: notAfter) else {
+            throw failure("encoding the validity period")
         }
+        fields += validity
+        guard DER.append(to: &fields, { i2d_X509_NAME(request.subjectName, $0) }),
+              DER.append(to: &fields, { i2d_X509_PUBKEY(request.publicKeyInfo, $0) }) else {
+            throw failure("copying the request's subject and public key")
+        }
+        let (extensions, defaultEKUApplied) = try extensions(for: request, decisions: decisions)
+        fields += DER.wrap(tag: DER.extensionsTag, DER.wrap(tag: DER.sequence, extensions))
+        let tbs = DER.wrap(tag: DER.sequence, fields)
+
+        guard let der = signer.signedCertificate(tbs: tbs) else { throw failure("signing the certificate") }
         return Built(
             der: der, serial: serial,
             notBefore: Date(timeIntervalSince1970: TimeInterval(notBefore)),
@@ -84,78 +82,51 @@ struct CertificateBuilder {
         return Rejection(.issuerFailure, "\(operation) failed inside OpenSSL", details: error.reasons)
     }
 
-    private func setSerial(_ serial: [UInt8], on certificate: OpaquePointer) -> Bool {
+    /// The serial's big-endian bytes as a DER INTEGER.
+    private static func appendInteger(_ serial: [UInt8], to buffer: inout [UInt8]) -> Bool {
         guard let number = BN_bin2bn(serial, Int32(serial.count), nil) else { return false }
         defer { BN_free(number) }
         guard let integer = BN_to_ASN1_INTEGER(number, nil) else { return false }
         defer { ASN1_INTEGER_free(integer) }
-        return X509_set_serialNumber(certificate, integer) == 1
+        return DER.append(to: &buffer, { i2d_ASN1_INTEGER(integer, $0) })
     }
 
-    /// Copies the algorithm identifier and key bits of the request's subjectPublicKeyInfo.
-    /// `X509_set_pubkey` would re-encode the key from its parsed form, which can change
-    /// bytes (RSA-PSS parameters, point encodings); copying the encoded parts cannot.
-    private func copyPublicKey(from request: SigningRequest, to certificate: OpaquePointer) -> Bool {
-        var algorithmObject: OpaquePointer? = nil
-        var keyBits: UnsafePointer<UInt8>? = nil
-        var keyLength: Int32 = 0
-        var algorithm: UnsafeMutablePointer<X509_ALGOR>? = nil
-        guard X509_PUBKEY_get0_param(&algorithmObject, &keyBits, &keyLength, &algorithm, request.publicKeyInfo) == 1,
-              let keyBits, let target = X509_get_X509_PUBKEY(certificate) else { return false }
-        var parameterType: Int32 = V_ASN1_UNDEF
-        var parameter: UnsafeRawPointer? = nil
-        X509_ALGOR_get0(nil, &parameterType, &parameter, algorithm)
-
-        let parameterCopy: UnsafeMutableRawPointer?
-        switch parameterType {
-        case V_ASN1_UNDEF, V_ASN1_NULL:
-            parameterCopy = nil
-        case V_ASN1_OBJECT:
-            guard let copy = OBJ_dup(OpaquePointer(parameter)) else { return false }
-            parameterCopy = UnsafeMutableRawPointer(copy)
-        case V_ASN1_SEQUENCE:
-            guard let copy = ASN1_STRING_dup(parameter?.assumingMemoryBound(to: ASN1_STRING.self)) else { return false }
-            parameterCopy = UnsafeMutableRawPointer(copy)
-        default:
-            return false
+    /// Validity ::= SEQUENCE { notBefore, notAfter }. `ASN1_TIME_set` picks UTCTime for
+    /// 1950–2049 and GeneralizedTime otherwise, as RFC 5280 4.1.2.5 asks.
+    private static func validity(notBefore: Int64, notAfter: Int64) -> [UInt8]? {
+        var times: [UInt8] = []
+        for seconds in [notBefore, notAfter] {
+            guard let time = ASN1_TIME_set(nil, time_t(seconds)) else { return nil }
+            defer { ASN1_TIME_free(time) }
+            guard DER.append(to: &times, { i2d_ASN1_TIME(time, $0) }) else { return nil }
         }
-        guard let objectCopy = OBJ_dup(algorithmObject),
-              let bitsCopy = CRYPTO_memdup(keyBits, Int(keyLength), nil, 0) else { return false }
-        return X509_PUBKEY_set0_param(target, objectCopy, parameterType, parameterCopy,
-                                      bitsCopy.assumingMemoryBound(to: UInt8.self), keyLength) == 1
+        return DER.wrap(tag: DER.sequence, times)
     }
 
-    /// Adds the extensions in a fixed order; returns whether the default EKU was used.
-    private func addExtensions(to certificate: OpaquePointer, from request: SigningRequest, decisions: Decisions) throws(Rejection) -> Bool {
+    /// The DER of the extensions, one `Extension` after another in a fixed order, and
+    /// whether the default EKU was used.
+    private func extensions(for request: SigningRequest, decisions: Decisions) throws(Rejection) -> ([UInt8], Bool) {
         let requested = decisions.extensions
-        func add(_ ext: OpaquePointer?) throws(Rejection) {
-            guard let ext else { return }
-            guard X509_add_ext(certificate, ext, -1) == 1 else { throw failure("adding an extension") }
-        }
-        /// An extension dropca encoded itself.
-        func add(value: [UInt8], nid: Int32, critical: Bool) throws(Rejection) {
-            guard let octets = ASN1_OCTET_STRING_new() else { throw failure("encoding an extension") }
-            defer { ASN1_OCTET_STRING_free(octets) }
-            guard ASN1_OCTET_STRING_set(octets, value, Int32(value.count)) == 1,
-                  let ext = X509_EXTENSION_create_by_NID(nil, nid, critical ? 1 : 0, octets) else {
-                throw failure("encoding an extension")
-            }
-            defer { X509_EXTENSION_free(ext) }
-            try add(ext)
+        var out = prepared.basicConstraints
+        /// An extension made here from an OID or NID and value, encoded and freed.
+        func append(_ ext: OpaquePointer?, _ operation: String) throws(Rejection) {
+            guard let der = PreparedFields.encoded(ext) else { throw failure(operation) }
+            out += der
         }
         /// A requested extension with its value bytes unchanged and the given criticality.
-        /// Made from the requested extension's OID and value (no encode/decode round trip as
-        /// with X509_EXTENSION_dup; X509_add_ext copies it once more anyway).
+        /// Made anew from the OID and value, so that criticality is written as DER wants it
+        /// (a FALSE the request spelled out is left out, as its DEFAULT).
         func carry(_ ext: OpaquePointer, critical: Bool) throws(Rejection) {
-            guard let copy = X509_EXTENSION_create_by_OBJ(nil, X509_EXTENSION_get_object(ext), critical ? 1 : 0,
-                                                          X509_EXTENSION_get_data(ext)) else {
-                throw failure("copying an extension")
-            }
-            defer { X509_EXTENSION_free(copy) }
-            try add(copy)
+            try append(X509_EXTENSION_create_by_OBJ(nil, X509_EXTENSION_get_object(ext), critical ? 1 : 0,
+                                                    X509_EXTENSION_get_data(ext)), "copying an extension")
         }
-
-        try add(prepared.basicConstraints)
+        /// An extension whose value dropca encoded itself.
+        func append(value: [UInt8], nid: Int32, critical: Bool) throws(Rejection) {
+            guard let octets = ASN1_OCTET_STRING_new() else { throw failure("encoding an extension") }
+            defer { ASN1_OCTET_STRING_free(octets) }
+            guard ASN1_OCTET_STRING_set(octets, value, Int32(value.count)) == 1 else { throw failure("encoding an extension") }
+            try append(X509_EXTENSION_create_by_NID(nil, nid, critical ? 1 : 0, octets), "encoding an extension")
+        }
 
         switch decisions.keyUsage {
         case .absent, .removedEntirely:
@@ -166,20 +137,20 @@ struct CertificateBuilder {
             }
         case .reduced(let value):
             let critical = requested.keyUsage.map { X509_EXTENSION_get_critical($0) == 1 } ?? true
-            try add(value: value, nid: NID_key_usage, critical: critical)
+            try append(value: value, nid: NID_key_usage, critical: critical)
         }
 
         var defaultEKUApplied = false
         if let eku = requested.extendedKeyUsage {
             try carry(eku, critical: X509_EXTENSION_get_critical(eku) == 1)
         } else if let eku = prepared.defaultExtendedKeyUsage {
-            try add(eku)
+            out += eku
             defaultEKUApplied = true
         }
 
         // RFC 5280 4.2.1.6: critical exactly when the subject is empty.
         if let value = decisions.extendedSubjectAltName {
-            try add(value: value, nid: NID_subject_alt_name, critical: request.subjectIsEmpty)
+            try append(value: value, nid: NID_subject_alt_name, critical: request.subjectIsEmpty)
         } else if let san = requested.subjectAltName {
             try carry(san, critical: request.subjectIsEmpty)
         }
@@ -187,13 +158,12 @@ struct CertificateBuilder {
         let keyID = KeyIdentifier.of(request.publicKeyInfo)
         guard let octets = ASN1_OCTET_STRING_new() else { throw failure("encoding the Subject Key Identifier") }
         defer { ASN1_OCTET_STRING_free(octets) }
-        guard ASN1_OCTET_STRING_set(octets, keyID, Int32(keyID.count)) == 1,
-              X509_add1_ext_i2d(certificate, NID_subject_key_identifier, UnsafeMutableRawPointer(octets), 0, UInt(X509V3_ADD_DEFAULT)) == 1 else {
-            throw failure("adding the Subject Key Identifier")
-        }
-        try add(prepared.authorityKeyIdentifier)
-        try add(prepared.authorityInformationAccess)
-        try add(prepared.crlDistributionPoints)
-        return defaultEKUApplied
+        guard ASN1_OCTET_STRING_set(octets, keyID, Int32(keyID.count)) == 1 else { throw failure("encoding the Subject Key Identifier") }
+        try append(X509V3_EXT_i2d(NID_subject_key_identifier, 0, UnsafeMutableRawPointer(octets)), "encoding the Subject Key Identifier")
+
+        out += prepared.authorityKeyIdentifier
+        if let aia = prepared.authorityInformationAccess { out += aia }
+        if let crl = prepared.crlDistributionPoints { out += crl }
+        return (out, defaultEKUApplied)
     }
 }

@@ -17,7 +17,7 @@ public final class Issuer: @unchecked Sendable {
         self.authority = authority
         self.policy = policy
         self.profile = profile
-        let prepared = try PreparedExtensions(authorityKeyIdentifier: authority.subjectKeyIdentifier, profile: profile)
+        let prepared = try PreparedFields(authority: authority, profile: profile)
         let signer = try SigningAlgorithm(authority: authority, rsaScheme: profile.rsaSignature)
         self.builder = CertificateBuilder(authority: authority, profile: profile, prepared: prepared, signer: signer)
     }

@@ -51,7 +51,12 @@ extension IssuancePolicy {
             if nid == NID_rsaEncryption {
                 try requireNullParameters(of: algorithm)
             }
-            guard let key = decoded({ SubjectPublicKey.decoded(from: info) }) else {
+            // RSA-PSS keys carry parameters that restrict their use; OpenSSL's decoder checks them.
+            let key = decoded {
+                nid == NID_rsassaPss ? SubjectPublicKey.decoded(from: info)
+                    : keyBits.flatMap { SubjectPublicKey.rsa(publicKey: $0, length: Int(keyLength)) }
+            }
+            guard let key else {
                 throw Rejection(.unparseable, "the request's RSA public key does not parse")
             }
             let bits = Int(EVP_PKEY_get_bits(key.pointer))
@@ -69,8 +74,15 @@ extension IssuancePolicy {
             return (.ec(curve), key)
 
         case NID_ED25519, NID_ED448:
-            guard let key = decoded({ SubjectPublicKey.decoded(from: info) }) else {
-                throw Rejection(.unparseable, "the request's \(nid == NID_ED25519 ? "Ed25519" : "Ed448") public key does not parse")
+            let name = nid == NID_ED25519 ? "Ed25519" : "Ed448"
+            var parameterType: Int32 = V_ASN1_UNDEF
+            X509_ALGOR_get0(nil, &parameterType, nil, algorithm)
+            // RFC 8410 3: the parameters MUST be absent.
+            let key = parameterType != V_ASN1_UNDEF ? nil : decoded {
+                keyBits.flatMap { SubjectPublicKey.edwards(ed448: nid == NID_ED448, publicKey: $0, length: Int(keyLength)) }
+            }
+            guard let key else {
+                throw Rejection(.unparseable, "the request's \(name) public key does not parse")
             }
             return (nid == NID_ED25519 ? .ed25519 : .ed448, key)
 

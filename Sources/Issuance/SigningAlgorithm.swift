@@ -1,33 +1,30 @@
 internal import COpenSSL
 
 /// How this CA signs: the digest fetched once (OpenSSL 3 fetches are costly per call) and
-/// the padding for RSA keys. The one owner of its `EVP_MD`, of its template `EVP_MD_CTX` and
-/// of the `X509_ALGOR` it writes into certificates.
+/// the padding for RSA keys. The one owner of its `EVP_MD` and of its template `EVP_MD_CTX`.
 ///
 /// Setting up a signing context (`EVP_DigestSignInit`) fetches the signature
 /// implementation and makes a key context on every call; the template is set up once with
 /// the CA key, digest and padding, and every certificate is signed with a copy of it
 /// (`EVP_MD_CTX_copy_ex`). Copying only reads the template (the copy takes its own
-/// references to key, digest and provider contexts), so workers may copy it at once. The
-/// `X509_ALGOR` is likewise only read (`X509_ALGOR_copy`) after `init`.
+/// references to key, digest and provider contexts), so workers may copy it at once.
 final class SigningAlgorithm {
     /// nil for EdDSA, which signs the message itself.
     let digest: OpaquePointer?
     let pss: Bool
+    /// The DER of the AlgorithmIdentifier this signer writes into both signature fields of
+    /// a certificate, as OpenSSL's signature provider reports it (`X509_sign_ctx`) when
+    /// signing a throwaway certificate at set-up.
+    let algorithmIdentifier: [UInt8]
     /// Keeps the CA, and so its private key, alive as long as this signs with it.
     private let authority: CertificateAuthority
-    /// The initialised signing context that `sign` copies; nil if it could not be set up,
-    /// in which case every signature sets up its own context and reports its own failure.
-    private let template: OpaquePointer?
-    /// The AlgorithmIdentifier this signer writes into both signature fields, as OpenSSL's
-    /// signature provider reported it when signing a throwaway certificate at set-up; the
-    /// one owner of this `X509_ALGOR`. nil when it could not be learnt: `signedCertificate`
-    /// then signs with `X509_sign_ctx` and encodes with `i2d_X509`, the same bytes, slower.
-    private let algorithmIdentifier: (algor: UnsafeMutablePointer<X509_ALGOR>, der: [UInt8])?
+    /// The initialised signing context that `signedCertificate` copies.
+    private let template: OpaquePointer
 
     init(authority: CertificateAuthority, rsaScheme: RSASignatureScheme) throws(IssuerSetupError) {
         let kind = authority.keyKind
         let digestName: String?
+        let pss: Bool
         switch kind {
         case .rsa, .rsaPSS:
             switch rsaScheme {
@@ -43,84 +40,64 @@ final class SigningAlgorithm {
             digestName = nil
             pss = false
         }
+        OpenSSLError.clear()
         var digest: OpaquePointer? = nil
         if let digestName {
-            OpenSSLError.clear()
             guard let fetched = EVP_MD_fetch(nil, digestName, nil) else {
                 throw IssuerSetupError(OpenSSLError.drain("fetching \(digestName)").description)
             }
             digest = fetched
         }
+        // A CA key that cannot sign is refused here, at start and by check-config, rather
+        // than once for every request.
+        guard let template = Self.initializedContext(digest: digest, pss: pss, key: authority.privateKey) else {
+            if let digest { EVP_MD_free(digest) }
+            throw IssuerSetupError("the CA key cannot be set up for signing: \(OpenSSLError.drain("setting up signing").description)")
+        }
+        guard let algorithmIdentifier = Self.learnAlgorithmIdentifier(template: template, key: authority.privateKey) else {
+            EVP_MD_CTX_free(template)
+            if let digest { EVP_MD_free(digest) }
+            throw IssuerSetupError("the CA key cannot sign a certificate: \(OpenSSLError.drain("signing a test certificate").description)")
+        }
         self.digest = digest
+        self.pss = pss
         self.authority = authority
-        // A CA key that cannot be set up here fails the same way on every signature, where
-        // it is reported per certificate as before.
-        let template = Self.initializedContext(digest: digest, pss: pss, key: authority.privateKey)
         self.template = template
-        self.algorithmIdentifier = template.flatMap { Self.learnAlgorithmIdentifier(template: $0, key: authority.privateKey) }
+        self.algorithmIdentifier = algorithmIdentifier
         OpenSSLError.clear()
     }
 
     deinit {
-        if let algorithmIdentifier { X509_ALGOR_free(algorithmIdentifier.algor) }
-        if let template { EVP_MD_CTX_free(template) }
+        EVP_MD_CTX_free(template)
         if let digest { EVP_MD_free(digest) }
     }
 
-    /// Signs `certificate` with the CA key, filling in both signature algorithm fields
-    /// (`X509_sign_ctx`); the path `signedCertificate` falls back to.
-    private func sign(_ certificate: OpaquePointer) -> Bool {
-        guard let context = EVP_MD_CTX_new() else { return false }
-        defer { EVP_MD_CTX_free(context) }
-        if let template {
-            guard EVP_MD_CTX_copy_ex(context, template) == 1 else { return false }
-        } else {
-            guard Self.initialize(context, digest: digest, pss: pss, key: authority.privateKey) else { return false }
-        }
-        return X509_sign_ctx(certificate, context) > 0
-    }
-
-    enum SignedCertificate {
-        case signed([UInt8])
-        case signingFailed
-        case encodingFailed
-    }
-
-    /// Signs `certificate` and returns its DER.
+    /// Signs the DER of a TBSCertificate and returns the DER of the Certificate; nil if
+    /// OpenSSL fails (its reasons are on the error queue).
     ///
-    /// `X509_sign_ctx` encodes the TBSCertificate to sign it and `i2d_X509` then encodes it
-    /// all over again; here the TBSCertificate is encoded once (`i2d_re_X509_tbs`, after
-    /// setting its signature AlgorithmIdentifier exactly as `X509_sign_ctx` would), signed,
-    /// and the Certificate SEQUENCE is written around those bytes. The `X509` object's own
-    /// outer signature fields stay empty: it is freed right after.
-    func signedCertificate(_ certificate: OpaquePointer) -> SignedCertificate {
-        guard let algorithmIdentifier, let template else {
-            guard sign(certificate) else { return .signingFailed }
-            guard let der = OpenSSLBytes.der(certificate, { i2d_X509($0, $1) }) else { return .encodingFailed }
-            return .signed(der)
-        }
-        guard let tbsAlgorithm = X509_get0_tbs_sigalg(certificate),
-              X509_ALGOR_copy(UnsafeMutablePointer(mutating: tbsAlgorithm), algorithmIdentifier.algor) == 1 else {
-            return .signingFailed
-        }
-        guard let tbs = OpenSSLBytes.der(certificate, { i2d_re_X509_tbs($0, $1) }) else { return .encodingFailed }
-        guard let context = EVP_MD_CTX_new() else { return .signingFailed }
+    /// Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
+    func signedCertificate(tbs: [UInt8]) -> [UInt8]? {
+        guard let context = EVP_MD_CTX_new() else { return nil }
         defer { EVP_MD_CTX_free(context) }
-        guard EVP_MD_CTX_copy_ex(context, template) == 1 else { return .signingFailed }
+        guard EVP_MD_CTX_copy_ex(context, template) == 1 else { return nil }
         let capacity = Int(EVP_PKEY_get_size(authority.privateKey))
-        guard capacity > 0 else { return .signingFailed }
+        guard capacity > 0 else { return nil }
         var signature = [UInt8](repeating: 0, count: capacity)
         var length = capacity
-        guard EVP_DigestSign(context, &signature, &length, tbs, tbs.count) == 1, length <= capacity else { return .signingFailed }
-        // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, BIT STRING (0 unused bits) }
-        let bitString = DER.header(tag: 0x03, length: length + 1) + [0x00] + signature[..<length]
-        let body = tbs + algorithmIdentifier.der + bitString
-        return .signed(DER.header(tag: 0x30, length: body.count) + body)
+        guard EVP_DigestSign(context, &signature, &length, tbs, tbs.count) == 1, length <= capacity else { return nil }
+        var body = tbs
+        body.reserveCapacity(tbs.count + algorithmIdentifier.count + length + 8)
+        body += algorithmIdentifier
+        // BIT STRING with 0 unused bits.
+        body += DER.header(tag: DER.bitString, length: length + 1)
+        body.append(0)
+        body += signature[..<length]
+        return DER.wrap(tag: DER.sequence, body)
     }
 
     /// The AlgorithmIdentifier `X509_sign_ctx` writes with a copy of `template`, learnt by
     /// signing an empty certificate; nil if that fails.
-    private static func learnAlgorithmIdentifier(template: OpaquePointer, key: OpaquePointer) -> (algor: UnsafeMutablePointer<X509_ALGOR>, der: [UInt8])? {
+    private static func learnAlgorithmIdentifier(template: OpaquePointer, key: OpaquePointer) -> [UInt8]? {
         guard let probe = X509_new(), let context = EVP_MD_CTX_new() else { return nil }
         defer {
             X509_free(probe)
@@ -137,9 +114,8 @@ final class SigningAlgorithm {
               X509_sign_ctx(probe, context) > 0 else { return nil }
         X509_get0_signature(&signature, &algorithm, probe)
         guard let algorithm, let tbsAlgorithm = X509_get0_tbs_sigalg(probe), X509_ALGOR_cmp(algorithm, tbsAlgorithm) == 0,
-              let der = OpenSSLBytes.der(algorithm, { i2d_X509_ALGOR($0, $1) }),
-              let copy = X509_ALGOR_dup(algorithm) else { return nil }
-        return (copy, der)
+              let der = OpenSSLBytes.der(algorithm, { i2d_X509_ALGOR($0, $1) }) else { return nil }
+        return der
     }
 
     /// A new context set up for signing with `key`, or nil (the caller owns it).
@@ -161,19 +137,5 @@ final class SigningAlgorithm {
                   EVP_PKEY_CTX_set_rsa_mgf1_md(keyContext, digest) == 1 else { return false }
         }
         return true
-    }
-}
-
-/// DER tag and length octets.
-enum DER {
-    static func header(tag: UInt8, length: Int) -> [UInt8] {
-        if length < 0x80 { return [tag, UInt8(length)] }
-        var octets: [UInt8] = []
-        var rest = length
-        while rest > 0 {
-            octets.insert(UInt8(rest & 0xFF), at: 0)
-            rest >>= 8
-        }
-        return [tag, 0x80 | UInt8(octets.count)] + octets
     }
 }

@@ -43,6 +43,53 @@ final class SubjectPublicKey {
         return SubjectPublicKey(key)
     }
 
+    /// An RSA key (rsaEncryption) from the subjectPublicKey BIT STRING contents, the DER of
+    /// RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 A.1.1);
+    /// nil if it does not parse or a number is negative.
+    ///
+    /// OpenSSL 3.0's SubjectPublicKeyInfo decoder sets up a whole decoder chain for every
+    /// key, which costs more than verifying an RSA signature; the two INTEGERs are parsed
+    /// here by OpenSSL's DER functions and the key is made with `EVP_PKEY_fromdata`, the same
+    /// key its decoder would have made. Unlike that decoder this refuses an indefinite
+    /// length (BER), whose bytes the certificate would then have carried.
+    static func rsa(publicKey bits: UnsafePointer<UInt8>, length: Int) -> SubjectPublicKey? {
+        var cursor: UnsafePointer<UInt8>? = bits
+        var contentLength = 0
+        var tag: Int32 = 0
+        var tagClass: Int32 = 0
+        guard ASN1_get_object(&cursor, &contentLength, &tag, &tagClass, length) == V_ASN1_CONSTRUCTED,
+              tag == V_ASN1_SEQUENCE, tagClass == V_ASN1_UNIVERSAL, let start = cursor else { return nil }
+        let end = start + contentLength
+        guard let modulus = d2i_ASN1_INTEGER(nil, &cursor, end - start) else { return nil }
+        defer { ASN1_INTEGER_free(modulus) }
+        guard let afterModulus = cursor, let exponent = d2i_ASN1_INTEGER(nil, &cursor, end - afterModulus) else { return nil }
+        defer { ASN1_INTEGER_free(exponent) }
+        guard cursor == end,
+              let n = ASN1_INTEGER_to_BN(modulus, nil) else { return nil }
+        defer { BN_free(n) }
+        guard let e = ASN1_INTEGER_to_BN(exponent, nil) else { return nil }
+        defer { BN_free(e) }
+        guard BN_is_negative(n) == 0, BN_is_negative(e) == 0,
+              let context = EVP_PKEY_CTX_new_from_name(nil, rsaName, nil) else { return nil }
+        defer { EVP_PKEY_CTX_free(context) }
+        var key: OpaquePointer? = nil
+        guard EVP_PKEY_fromdata_init(context) == 1,
+              COpenSSL_EVP_PKEY_fromdata_RSA(context, &key, n, e) == 1, let key else {
+            if let key { EVP_PKEY_free(key) }
+            return nil
+        }
+        return SubjectPublicKey(key)
+    }
+
+    /// An Ed25519 or Ed448 key (RFC 8410) from the subjectPublicKey BIT STRING contents,
+    /// which are the raw key; nil if the length is wrong. The caller checks that the
+    /// AlgorithmIdentifier has no parameters, as OpenSSL's decoder would have.
+    static func edwards(ed448: Bool, publicKey bits: UnsafePointer<UInt8>, length: Int) -> SubjectPublicKey? {
+        let name: StaticString = ed448 ? "ED448" : "ED25519"
+        let algorithm = UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
+        return EVP_PKEY_new_raw_public_key_ex(nil, algorithm, nil, bits, length).map(SubjectPublicKey.init)
+    }
+
     /// Any other key type, decoded from the DER of `info` by OpenSSL's SubjectPublicKeyInfo
     /// decoder in the default context, as `d2i_X509_REQ` would have; nil if it does not decode.
     static func decoded(from info: OpaquePointer) -> SubjectPublicKey? {
@@ -52,6 +99,12 @@ final class SubjectPublicKey {
             return d2i_PUBKEY(nil, &cursor, buffer.count)
         }
         return key.map(SubjectPublicKey.init)
+    }
+
+    /// "RSA" as a C string that outlives the context (see `ECDomainParameters.ecName`).
+    private static var rsaName: UnsafePointer<CChar> {
+        let name: StaticString = "RSA"
+        return UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
     }
 }
 

@@ -53,6 +53,9 @@ import Testing
         ("requests/reject-x25519-key.der", .keyTypeNotAllowed, "key algorithm X25519 (1.3.101.110) is not accepted; use RSA, EC (P-256, P-384, P-521), Ed25519 or Ed448"),
         ("requests/reject-der-trailing-garbage.der", .trailingData, "9 bytes of trailing data follow the request's DER"),
         ("requests/reject-bad-signature-ed25519.der", .badSignature, "the request's self-signature does not verify with its own public key (no proof of possession)"),
+        ("key-decoding/rsa-public-key-extra-integer.der", .unparseable, "the request's RSA public key does not parse"),
+        ("key-decoding/ed25519-key-with-parameters.der", .unparseable, "the request's Ed25519 public key does not parse"),
+        ("key-decoding/ed25519-short-key.der", .unparseable, "the request's Ed25519 public key does not parse"),
     ])
     func keyIsRefusedAsBefore(_ file: String, _ code: Rejection.Code, _ reason: String) throws {
         let result = try Fixtures.issuer().issue(Fixtures.bytes(file))
@@ -62,6 +65,21 @@ import Testing
         }
         #expect(rejection.code == code)
         #expect(rejection.reason == reason)
+    }
+
+    /// RSA keys that OpenSSL's own decoder takes (the request verifies with `openssl req`)
+    /// but whose bytes a certificate must not carry: a negative modulus, a BER length.
+    @Test(arguments: ["key-decoding/rsa-negative-modulus.der", "key-decoding/rsa-public-key-indefinite-length.der"])
+    func nonDERKeyOpenSSLWouldTakeIsRefused(_ file: String) throws {
+        let openssl = try ExternalTool.run("openssl", ["req", "-inform", "DER", "-in", Fixtures.path(file), "-noout", "-verify"])
+        #expect(openssl.status == 0, "openssl itself accepts \(file): \(openssl.stderr)")
+        let result = try Fixtures.issuer().issue(Fixtures.bytes(file))
+        guard case .failure(let rejection) = result else {
+            Issue.record("\(file) was issued")
+            return
+        }
+        #expect(rejection.code == .unparseable)
+        #expect(rejection.reason == "the request's RSA public key does not parse")
     }
 
     /// A refused key says nothing from OpenSSL's decoder: the reason alone explains it.

@@ -1,43 +1,46 @@
 internal import COpenSSL
 
-/// The extensions that are the same in every certificate of one CA and profile, encoded
-/// once when the issuer is set up instead of once per certificate.
-///
-/// The one owner of these `X509_EXTENSION`s; `X509_add_ext` copies them into each
-/// certificate, so they are only ever read after `init`.
-final class PreparedExtensions {
-    let basicConstraints: OpaquePointer
-    let authorityKeyIdentifier: OpaquePointer
-    let authorityInformationAccess: OpaquePointer?
-    let crlDistributionPoints: OpaquePointer?
-    let defaultExtendedKeyUsage: OpaquePointer?
+/// The parts of a certificate that are the same for every certificate of one CA and
+/// profile, encoded once when the issuer is set up instead of once per certificate: the
+/// issuer name and the fixed extensions, each as the DER of a whole `Extension`.
+struct PreparedFields {
+    /// The CA certificate's subject, as encoded in the CA certificate.
+    let issuerName: [UInt8]
+    let basicConstraints: [UInt8]
+    let authorityKeyIdentifier: [UInt8]
+    let authorityInformationAccess: [UInt8]?
+    let crlDistributionPoints: [UInt8]?
+    let defaultExtendedKeyUsage: [UInt8]?
 
-    init(authorityKeyIdentifier keyID: [UInt8], profile: CertificateProfile) throws(IssuerSetupError) {
+    init(authority: CertificateAuthority, profile: CertificateProfile) throws(IssuerSetupError) {
         OpenSSLError.clear()
-        guard let basicConstraints = Self.basicConstraints(),
-              let authorityKeyIdentifier = Self.authorityKeyIdentifier(keyID) else {
-            throw IssuerSetupError("encoding the fixed certificate extensions failed: \(OpenSSLError.drain("encoding").description)")
+        var issuerName: [UInt8] = []
+        guard DER.append(to: &issuerName, { i2d_X509_NAME(X509_get_subject_name(authority.certificate), $0) }),
+              let basicConstraints = Self.encoded(Self.basicConstraints()),
+              let authorityKeyIdentifier = Self.encoded(Self.authorityKeyIdentifier(authority.subjectKeyIdentifier)) else {
+            throw IssuerSetupError("encoding the fixed certificate fields failed: \(OpenSSLError.drain("encoding").description)")
         }
+        self.issuerName = issuerName
         self.basicConstraints = basicConstraints
         self.authorityKeyIdentifier = authorityKeyIdentifier
-        self.authorityInformationAccess = Self.authorityInformationAccess(caIssuers: profile.caIssuersURL, ocsp: profile.ocspURL)
-        self.crlDistributionPoints = profile.crlURL.flatMap(Self.crlDistributionPoints)
+        self.authorityInformationAccess = Self.encoded(Self.authorityInformationAccess(caIssuers: profile.caIssuersURL, ocsp: profile.ocspURL))
+        self.crlDistributionPoints = Self.encoded(profile.crlURL.flatMap(Self.crlDistributionPoints))
         if profile.defaultExtendedKeyUsage.isEmpty {
             self.defaultExtendedKeyUsage = nil
         } else {
-            guard let eku = Self.extendedKeyUsage(profile.defaultExtendedKeyUsage) else {
+            guard let eku = Self.encoded(Self.extendedKeyUsage(profile.defaultExtendedKeyUsage)) else {
                 throw IssuerSetupError("certificate.default_extended_key_usage holds an entry that is neither a known name nor a dotted OID")
             }
             self.defaultExtendedKeyUsage = eku
         }
     }
 
-    deinit {
-        X509_EXTENSION_free(basicConstraints)
-        X509_EXTENSION_free(authorityKeyIdentifier)
-        if let authorityInformationAccess { X509_EXTENSION_free(authorityInformationAccess) }
-        if let crlDistributionPoints { X509_EXTENSION_free(crlDistributionPoints) }
-        if let defaultExtendedKeyUsage { X509_EXTENSION_free(defaultExtendedKeyUsage) }
+    /// The DER of `ext`, which this frees; nil when there is none or it does not encode.
+    static func encoded(_ ext: OpaquePointer?) -> [UInt8]? {
+        guard let ext else { return nil }
+        defer { X509_EXTENSION_free(ext) }
+        var der: [UInt8] = []
+        return DER.append(to: &der, { i2d_X509_EXTENSION(ext, $0) }) ? der : nil
     }
 
     /// Critical, cA FALSE (encoded as an empty SEQUENCE, as DER wants for a default).
