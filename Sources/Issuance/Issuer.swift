@@ -51,7 +51,7 @@ public final class Issuer: @unchecked Sendable {
         if let requestedKeyUsage = extensions.keyUsage {
             let requestedBits = KeyUsageFilter.bits(inValue: RequestedExtensions.value(of: requestedKeyUsage))
             let (kept, removed) = KeyUsageFilter.filter(requestedBits, for: kind)
-            removedKeyUsages = removed.sorted { $0.rawValue < $1.rawValue }.map(\.name)
+            removedKeyUsages = removed.members.map(\.name)
             if kept.isEmpty {
                 keyUsage = .removedEntirely
             } else if removed.isEmpty {

@@ -15,6 +15,25 @@ enum KeyUsageBit: Int, CaseIterable {
     var name: String { String(describing: self) }
 }
 
+/// A set of Key Usage bits, kept as a mask (bit n is `KeyUsageBit(rawValue: n)`): the
+/// filter runs for every certificate, and a `Set` costs hashing for nine flags.
+struct KeyUsageBits: OptionSet, Equatable {
+    let rawValue: UInt16
+
+    init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    init(_ bits: [KeyUsageBit]) {
+        self.rawValue = bits.reduce(0) { $0 | 1 << UInt16($1.rawValue) }
+    }
+
+    static let all = KeyUsageBits(KeyUsageBit.allCases)
+
+    func contains(_ bit: KeyUsageBit) -> Bool { rawValue & 1 << UInt16(bit.rawValue) != 0 }
+
+    /// The bits in RFC 5280 order.
+    var members: [KeyUsageBit] { KeyUsageBit.allCases.filter(contains) }
+}
+
 /// Removes from a requested Key Usage what a leaf certificate, or its key, cannot do.
 ///
 /// A leaf may never sign certificates or CRLs (RFC 5280 4.2.1.9). RSA keys cannot agree
@@ -23,44 +42,48 @@ enum KeyUsageBit: Int, CaseIterable {
 /// identifier (RFC 4055 section 1.2), so they lose the encipherment bits as well.
 /// encipherOnly and decipherOnly mean nothing without keyAgreement (RFC 5280 4.2.1.3).
 enum KeyUsageFilter {
-    static func allowed(for kind: PublicKeyKind) -> Set<KeyUsageBit> {
-        let leaf: Set<KeyUsageBit> = Set(KeyUsageBit.allCases).subtracting([.keyCertSign, .cRLSign])
+    static func allowed(for kind: PublicKeyKind) -> KeyUsageBits {
+        let leaf = KeyUsageBits.all.subtracting(KeyUsageBits([.keyCertSign, .cRLSign]))
         switch kind {
         case .rsa:
-            return leaf.subtracting([.keyAgreement, .encipherOnly, .decipherOnly])
+            return leaf.subtracting(KeyUsageBits([.keyAgreement, .encipherOnly, .decipherOnly]))
         case .rsaPSS:
-            return leaf.subtracting([.keyAgreement, .encipherOnly, .decipherOnly, .keyEncipherment, .dataEncipherment])
+            return leaf.subtracting(KeyUsageBits([.keyAgreement, .encipherOnly, .decipherOnly, .keyEncipherment, .dataEncipherment]))
         case .ec:
-            return leaf.subtracting([.keyEncipherment, .dataEncipherment])
+            return leaf.subtracting(KeyUsageBits([.keyEncipherment, .dataEncipherment]))
         case .ed25519, .ed448:
-            return [.digitalSignature, .nonRepudiation]
+            return KeyUsageBits([.digitalSignature, .nonRepudiation])
         }
     }
 
     /// The bits set in a DER Key Usage value.
-    static func bits(inValue value: [UInt8]) -> Set<KeyUsageBit> {
-        value.withUnsafeBufferPointer { buffer -> Set<KeyUsageBit> in
+    static func bits(inValue value: [UInt8]) -> KeyUsageBits {
+        value.withUnsafeBufferPointer { buffer -> KeyUsageBits in
             var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
             guard let bitString = d2i_ASN1_BIT_STRING(nil, &cursor, buffer.count) else { return [] }
             defer { ASN1_BIT_STRING_free(bitString) }
-            return Set(KeyUsageBit.allCases.filter { ASN1_BIT_STRING_get_bit(bitString, Int32($0.rawValue)) == 1 })
+            var bits: KeyUsageBits = []
+            for bit in KeyUsageBit.allCases where ASN1_BIT_STRING_get_bit(bitString, Int32(bit.rawValue)) == 1 {
+                bits.insert(KeyUsageBits([bit]))
+            }
+            return bits
         }
     }
 
     /// What remains of `requested` for a key of `kind`, and what was taken away.
-    static func filter(_ requested: Set<KeyUsageBit>, for kind: PublicKeyKind) -> (kept: Set<KeyUsageBit>, removed: Set<KeyUsageBit>) {
+    static func filter(_ requested: KeyUsageBits, for kind: PublicKeyKind) -> (kept: KeyUsageBits, removed: KeyUsageBits) {
         var kept = requested.intersection(allowed(for: kind))
         if !kept.contains(.keyAgreement) {
-            kept.subtract([.encipherOnly, .decipherOnly])
+            kept.subtract(KeyUsageBits([.encipherOnly, .decipherOnly]))
         }
         return (kept, requested.subtracting(kept))
     }
 
     /// The DER of a Key Usage value with exactly `bits` set (minimal, as DER requires).
-    static func encode(_ bits: Set<KeyUsageBit>) -> [UInt8]? {
+    static func encode(_ bits: KeyUsageBits) -> [UInt8]? {
         guard let bitString = ASN1_BIT_STRING_new() else { return nil }
         defer { ASN1_BIT_STRING_free(bitString) }
-        for bit in bits {
+        for bit in bits.members {
             guard ASN1_BIT_STRING_set_bit(bitString, Int32(bit.rawValue), 1) == 1 else { return nil }
         }
         return OpenSSLBytes.der(bitString, i2d_ASN1_BIT_STRING)

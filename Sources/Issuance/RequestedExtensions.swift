@@ -37,12 +37,14 @@ final class RequestedExtensions {
 
     private func classify() throws(Rejection) {
         guard let stack else { return }
-        var seen: Set<String> = []
+        // A handful of extensions at most: comparing with each one before is cheaper than
+        // turning every OID into text for a set.
+        var seen: [OpaquePointer] = []
         for index in 0..<COpenSSL_sk_X509_EXTENSION_num(stack) {
-            guard let ext = COpenSSL_sk_X509_EXTENSION_value(stack, index) else { continue }
-            let object = X509_EXTENSION_get_object(ext)
-            let oid = OpenSSLBytes.dotted(object)
-            guard seen.insert(oid).inserted else {
+            guard let ext = COpenSSL_sk_X509_EXTENSION_value(stack, index),
+                  let object = X509_EXTENSION_get_object(ext) else { continue }
+            defer { seen.append(object) }
+            guard !seen.contains(where: { OBJ_cmp($0, object) == 0 }) else {
                 throw Rejection(.duplicateExtension, "the request asks for extension \(OpenSSLBytes.describe(object)) more than once")
             }
             switch OBJ_obj2nid(object) {

@@ -1,13 +1,26 @@
-/// Certificate serial numbers: 16 bytes from the operating system's CSPRNG (Swift's
-/// `SystemRandomNumberGenerator`, which is `getrandom(2)` on Linux) with the top bit
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Certificate serial numbers: 16 bytes from the operating system's CSPRNG with the top bit
 /// cleared, so the DER INTEGER is positive and at most 16 octets with well over the 64
 /// random bits the CA/Browser Forum asks for. Zero is redrawn (RFC 5280: positive).
+///
+/// `getentropy(3)` is `getrandom(2)`, one system call for all 16 bytes, where
+/// `SystemRandomNumberGenerator` makes one per 8 bytes.
 enum SerialNumber {
-    /// The serial's minimal big-endian bytes.
+    static let length = 16
+
+    /// The serial's minimal big-endian bytes; nil if the kernel gives no random bytes.
     static func draw() -> [UInt8]? {
-        var generator = SystemRandomNumberGenerator()
         for _ in 0..<8 {
-            var bytes = (0..<2).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } }
+            var bytes = [UInt8](repeating: 0, count: length)
+            let status = bytes.withUnsafeMutableBytes { buffer in
+                getentropy(buffer.baseAddress, buffer.count)
+            }
+            guard status == 0 else { continue }
             bytes[0] &= 0x7F
             if bytes.contains(where: { $0 != 0 }) {
                 return Array(bytes.drop { $0 == 0 })

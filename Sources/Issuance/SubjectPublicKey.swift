@@ -9,13 +9,20 @@ internal import COpenSSL
 /// Lives only for the duration of one issuance, on one thread; it is not Sendable.
 final class SubjectPublicKey {
     let pointer: OpaquePointer
+    /// The curve whose `ECKeyPool` the key goes back to; nil for keys this object frees.
+    private let pooledCurve: NamedCurve?
 
-    private init(_ pointer: OpaquePointer) {
+    private init(_ pointer: OpaquePointer, pooledCurve: NamedCurve? = nil) {
         self.pointer = pointer
+        self.pooledCurve = pooledCurve
     }
 
     deinit {
-        EVP_PKEY_free(pointer)
+        if let pooledCurve {
+            ECKeyPool.shared.giveBack(pointer, curve: pooledCurve)
+        } else {
+            EVP_PKEY_free(pointer)
+        }
     }
 
     /// An EC key on a named `curve` from the subjectPublicKey BIT STRING contents (an
@@ -24,16 +31,15 @@ final class SubjectPublicKey {
     ///
     /// The point goes through `EC_KEY_oct2key`, the very check OpenSSL's SubjectPublicKeyInfo
     /// decoder applies (`o2i_ECPublicKey`), but without a decoder context, and on a copy of
-    /// the curve's prepared domain parameters (`ECDomainParameters`) instead of a group
-    /// built from its name each time.
+    /// a key of the curve kept for reuse (`ECKeyPool`) instead of a group built from its
+    /// name each time.
     static func ec(curve: NamedCurve, point: UnsafePointer<UInt8>, length: Int) -> SubjectPublicKey? {
-        if let domain = ECDomainParameters.shared.key(for: curve) {
-            guard let key = EVP_PKEY_dup(domain) else { return nil }
+        if let key = ECKeyPool.shared.take(curve) {
             guard EVP_PKEY_set1_encoded_public_key(key, point, length) == 1 else {
                 EVP_PKEY_free(key)
                 return nil
             }
-            return SubjectPublicKey(key)
+            return SubjectPublicKey(key, pooledCurve: curve)
         }
         var key: OpaquePointer? = nil
         guard ECDomainParameters.fromdata(curve: curve, point: point, length: length, into: &key) == 1, let key else {
@@ -87,7 +93,7 @@ final class SubjectPublicKey {
     static func edwards(ed448: Bool, publicKey bits: UnsafePointer<UInt8>, length: Int) -> SubjectPublicKey? {
         let name: StaticString = ed448 ? "ED448" : "ED25519"
         let algorithm = UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
-        return EVP_PKEY_new_raw_public_key_ex(nil, algorithm, nil, bits, length).map(SubjectPublicKey.init)
+        return EVP_PKEY_new_raw_public_key_ex(nil, algorithm, nil, bits, length).map { SubjectPublicKey($0) }
     }
 
     /// Any other key type, decoded from the DER of `info` by OpenSSL's SubjectPublicKeyInfo
@@ -98,7 +104,7 @@ final class SubjectPublicKey {
             var cursor = buffer.baseAddress
             return d2i_PUBKEY(nil, &cursor, buffer.count)
         }
-        return key.map(SubjectPublicKey.init)
+        return key.map { SubjectPublicKey($0) }
     }
 
     /// "RSA" as a C string that outlives the context (see `ECDomainParameters.ecName`).

@@ -101,15 +101,20 @@ import Testing
     }
 
     /// The shared per-process state of the decoding path (the parsing context, the prepared
-    /// curves, the digests) is used by many workers at once.
+    /// curves, the pooled EC keys, the digests) is used by many workers at once. EC keys are
+    /// reused with a new point for each request, so a P-256 request whose point is valid but
+    /// not the signer's (`p256-compressed-other-y`) and one whose point is off the curve run
+    /// between requests that verify: a key that kept an earlier point would let the first
+    /// one through or fail the ones after the second.
     @Test func concurrentIssuanceDecodesEveryKey() throws {
         let issuer = try Fixtures.issuer()
         let files = ["key-decoding/p256-compressed.der", "key-decoding/p384-compressed.der", "requests/accept-p256.csr",
-                     "requests/accept-rsa2048.csr", "requests/accept-ed25519.csr", "key-decoding/p256-off-curve.der"]
+                     "key-decoding/p256-compressed-other-y.der", "requests/accept-rsa2048.csr", "requests/accept-ed25519.csr",
+                     "key-decoding/p256-off-curve.der", "key-decoding/p256-hybrid.der"]
         let inputs = try files.map { try Fixtures.bytes($0) }
         let expected = inputs.map { (try? issuer.issue($0).get()) != nil }
-        #expect(expected == [true, true, true, true, true, false])
-        let rounds = 64
+        #expect(expected == [true, true, true, false, true, true, false, true])
+        let rounds = 512
         let outcomes = Outcomes(count: rounds)
         DispatchQueue.concurrentPerform(iterations: rounds) { round in
             let index = round % inputs.count
