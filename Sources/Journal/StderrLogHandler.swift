@@ -106,6 +106,8 @@ public struct StderrLogHandler: LogHandler {
     /// The message with every character that could break the line or reach the terminal
     /// as a control written out as an escape; everything else as it is.
     static func escapingControlCharacters(_ text: String) -> String {
+        // Printable ASCII, what almost every line is, needs no look at Unicode properties.
+        if text.utf8.allSatisfy({ 0x20...0x7E ~= $0 }) { return text }
         var escaped = ""
         escaped.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -121,6 +123,7 @@ public struct StderrLogHandler: LogHandler {
     /// A value bare when it cannot be misread (`file=a.csr`), otherwise in double quotes
     /// with `"` and `\` escaped, so `key=value` pairs always split unambiguously.
     static func quotedIfNeeded(_ value: String) -> String {
+        if !value.isEmpty && value.utf8.allSatisfy(isBareASCII) { return value }
         let needsQuotes = value.isEmpty || value.unicodeScalars.contains { scalar in
             scalar == " " || scalar == "\"" || scalar == "=" || scalar == "\\"
                 || scalar.properties.isWhitespace || escape(scalar) != nil
@@ -147,6 +150,7 @@ public struct StderrLogHandler: LogHandler {
     /// ambiguous; such characters become `_`.
     static func escapingKey(_ key: String) -> String {
         guard !key.isEmpty else { return "_" }
+        if key.utf8.allSatisfy(isBareASCII) { return key }
         var escaped = ""
         for scalar in key.unicodeScalars {
             if scalar == "=" || scalar == "\"" || scalar.properties.isWhitespace || escape(scalar) != nil {
@@ -156,6 +160,12 @@ public struct StderrLogHandler: LogHandler {
             }
         }
         return escaped
+    }
+
+    /// Printable ASCII other than space, `"`, `=` and `\`: what a value or key may hold and
+    /// still be written bare. The Unicode checks below decide the rest.
+    private static func isBareASCII(_ byte: UInt8) -> Bool {
+        0x21...0x7E ~= byte && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "=") && byte != UInt8(ascii: "\\")
     }
 
     /// The escape for a character that must not be written as it is: C0 and C1 controls,

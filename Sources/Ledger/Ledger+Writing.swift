@@ -30,7 +30,19 @@ extension Ledger {
         guard !writes.isEmpty else { return }
         let writer = try requireWriter()
         let path = path
+        var issued: [(serial: String, source: String)] = []
+        var published: [String] = []
+        for write in writes {
+            switch write {
+            case .issued(let record): issued.append((IssuanceRecord.normalizedSerial(record.serial), record.sourceFile))
+            case .published(let serial, _): published.append(IssuanceRecord.normalizedSerial(serial))
+            case .rejected: break
+            }
+        }
+        // Known unpublished before the commit, known published only after it.
+        unpublishedSources?.add(issued)
         try perform { try writer.write { db in try Ledger.apply(writes, in: db, path: path) } }
+        unpublishedSources?.remove(serials: published)
     }
 
     private func requireWriter() throws -> any DatabaseWriter {

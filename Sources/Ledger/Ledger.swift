@@ -29,6 +29,9 @@ public final class Ledger: Sendable {
     /// `nil` when opened read-only.
     let writer: (any DatabaseWriter)?
     private let commits: CommitCounter
+    /// Inputs with recorded but unpublished certificates; only a read-write instance keeps
+    /// it, as a read-only one does not see what the writer does.
+    let unpublishedSources: UnpublishedSources?
 
     /// Opens `directory/ledger.sqlite`.
     ///
@@ -67,6 +70,7 @@ public final class Ledger: Sendable {
             }
             reader = queue
             writer = nil
+            unpublishedSources = nil
 
         case .readWrite:
             try Ledger.createDirectory(directory, path: path)
@@ -90,8 +94,17 @@ public final class Ledger: Sendable {
                     path: path)
             }
             try Ledger.opening(path) { try migrator.migrate(pool) }
+            let pending = try Ledger.opening(path) {
+                try pool.read { db in
+                    try Row.fetchAll(db, sql: "SELECT serial, source_file FROM issuance WHERE published_at IS NULL")
+                        .map { (serial: $0["serial"] as String, source: $0["source_file"] as String) }
+                }
+            }
+            let sources = UnpublishedSources()
+            sources.add(pending)
             reader = pool
             writer = pool
+            unpublishedSources = sources
         }
     }
 

@@ -23,6 +23,47 @@ struct LedgerReadingTests {
         #expect(try ledger.unpublishedIssuance(sourceFile: "printer.csr", csrSHA256: Fixtures.digest(7)) == nil)
     }
 
+    /// The writer answers from memory which names may have an unpublished certificate;
+    /// that memory must cover records left by an earlier process, two records for one
+    /// name, a serial typed differently when marked, and a failed batch.
+    @Test func unpublishedIssuanceIsFoundAfterReopenAndUntilEveryRecordIsPublished() throws {
+        let directory = try TemporaryDirectory()
+        let first = Fixtures.issuance(1, sourceFile: "camera.csr", digest: Fixtures.digest(1))
+        let second = Fixtures.issuance(2, sourceFile: "camera.csr", digest: Fixtures.digest(2))
+        do {
+            let ledger = try Ledger(directory: directory.path)
+            try ledger.recordIssued([first, second])
+            try ledger.close()
+        }
+        // A new process: the records come from the file, not from this instance's writes.
+        let ledger = try Ledger(directory: directory.path)
+        #expect(try ledger.unpublishedIssuance(sourceFile: "camera.csr", csrSHA256: Fixtures.digest(1)) == first)
+        // Marked with the serial in another spelling: the name still has the second record.
+        try ledger.markPublished(serials: [first.serial.uppercased()], at: Fixtures.issuedAt)
+        #expect(try ledger.unpublishedIssuance(sourceFile: "camera.csr", csrSHA256: Fixtures.digest(1)) == nil)
+        #expect(try ledger.unpublishedIssuance(sourceFile: "camera.csr", csrSHA256: Fixtures.digest(2)) == second)
+        try ledger.markPublished(serials: [second.serial], at: Fixtures.issuedAt)
+        #expect(try ledger.unpublishedIssuance(sourceFile: "camera.csr", csrSHA256: Fixtures.digest(2)) == nil)
+
+        // A batch that fails (duplicate serial) records nothing, and finds nothing.
+        let third = Fixtures.issuance(3, sourceFile: "door.csr", digest: Fixtures.digest(3))
+        #expect(throws: LedgerError.self) { try ledger.recordIssued([third, Fixtures.issuance(1)]) }
+        #expect(try ledger.unpublishedIssuance(sourceFile: "door.csr", csrSHA256: Fixtures.digest(3)) == nil)
+        try ledger.recordIssued([third])
+        #expect(try ledger.unpublishedIssuance(sourceFile: "door.csr", csrSHA256: Fixtures.digest(3)) == third)
+    }
+
+    /// A read-only ledger (`dropca list` beside the daemon) keeps no memory of its own:
+    /// it sees unpublished records the writer commits after it opened.
+    @Test func readOnlyLedgerSeesUnpublishedRecordsWrittenAfterItOpened() throws {
+        let directory = try TemporaryDirectory()
+        let writer = try Ledger(directory: directory.path)
+        let reader = try Ledger(directory: directory.path, access: .readOnly)
+        let record = Fixtures.issuance(4, sourceFile: "late.csr", digest: Fixtures.digest(4))
+        try writer.recordIssued([record])
+        #expect(try reader.unpublishedIssuance(sourceFile: "late.csr", csrSHA256: Fixtures.digest(4)) == record)
+    }
+
     @Test func unpublishedListsOnlyWhatWasNotPublishedOldestFirst() throws {
         let directory = try TemporaryDirectory()
         let ledger = try Ledger(directory: directory.path)

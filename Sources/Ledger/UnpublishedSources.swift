@@ -1,0 +1,45 @@
+import Synchronization
+
+/// The input names of certificates that are recorded but not yet marked published, kept in
+/// memory so that the daemon's question for every input — "was this already issued and
+/// not published?" — costs a set lookup instead of a query in all but the rare case where
+/// the answer may be yes.
+///
+/// Exact only while its `Ledger` is the one writer of the file, which the daemon's spool
+/// lock makes it: names are added before their records are committed and removed only
+/// after their publication is, so the set never lacks a name the file has unpublished;
+/// it may hold a few extra (a failed transaction), which only costs a query.
+final class UnpublishedSources: Sendable {
+    private struct State {
+        var sourceBySerial: [String: String] = [:]
+        var countBySource: [String: Int] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Serials must be normalized (`IssuanceRecord.normalizedSerial`).
+    func add(_ entries: [(serial: String, source: String)]) {
+        guard !entries.isEmpty else { return }
+        state.withLock { state in
+            for (serial, source) in entries where state.sourceBySerial.updateValue(source, forKey: serial) == nil {
+                state.countBySource[source, default: 0] += 1
+            }
+        }
+    }
+
+    func remove(serials: [String]) {
+        guard !serials.isEmpty else { return }
+        state.withLock { state in
+            for serial in serials {
+                guard let source = state.sourceBySerial.removeValue(forKey: serial) else { continue }
+                let left = (state.countBySource[source] ?? 1) - 1
+                state.countBySource[source] = left > 0 ? left : nil
+            }
+        }
+    }
+
+    /// False when no unpublished certificate can have been issued for `source`.
+    func mayHave(_ source: String) -> Bool {
+        state.withLock { $0.countBySource[source] != nil }
+    }
+}
