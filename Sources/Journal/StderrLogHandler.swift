@@ -90,8 +90,10 @@ public struct StderrLogHandler: LogHandler {
         return line
     }
 
-    /// RFC 3339 in UTC to the second, e.g. `2026-11-29T00:44:07Z`.
-    static func timestamp(_ seconds: time_t) -> String {
+    /// RFC 3339 in UTC to the second, e.g. `2026-11-29T00:44:07Z`; also how the daemon
+    /// writes dates inside its messages, where Foundation's ISO 8601 style would cost a
+    /// calendar computation per certificate.
+    public static func timestamp(_ seconds: time_t) -> String {
         var seconds = seconds
         var parts = tm()
         guard gmtime_r(&seconds, &parts) != nil else { return "\(seconds)" }

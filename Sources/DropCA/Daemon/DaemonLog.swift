@@ -9,7 +9,9 @@ import Logging
 struct DaemonLog: Sendable {
     let logger: Logger
 
-    private static func timestamp(_ date: Date) -> String { date.formatted(.iso8601) }
+    private static func timestamp(_ date: Date) -> String {
+        StderrLogHandler.timestamp(time_t(date.timeIntervalSince1970.rounded(.down)))
+    }
 
     private func log(_ event: DropCAEvent, _ message: String, _ metadata: Logger.Metadata = [:]) {
         logger.log(level: event.level, "\(message)", metadata: event.metadata(metadata))
