@@ -93,7 +93,9 @@ public final class Daemon: @unchecked Sendable {
                 while let name = names.pop() {
                     let result = worker.process(name)
                     names.markDone()
-                    results.push(result)
+                    // The publisher gathering a batch is woken when the batch is full or
+                    // when this was the last name out, not for every result.
+                    results.push(result, wakeGatherer: names.outstanding == 0)
                 }
             }
         }

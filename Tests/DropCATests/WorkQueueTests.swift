@@ -1,0 +1,56 @@
+import Dispatch
+import Foundation
+import Testing
+@testable import DropCA
+
+/// The hand-off between workers and the publisher: a batch being gathered is not woken for
+/// every result, but it always gets every result, and the last one ends the wait at once.
+@Suite struct WorkQueueTests {
+    @Test func lastResultEndsTheGatheringWithoutWaitingForTheDeadline() {
+        let queue = WorkQueue<Int>()
+        let outstanding = Counter(3)
+        let gatherer = DispatchGroup()
+        let batch = Box()
+        DispatchQueue.global().async(group: gatherer) {
+            // A deadline far beyond the test's patience: only a wake-up can end it.
+            batch.items = queue.popBatch(waitingUpTo: 60, target: 256, gather: 600) { outstanding.value > 0 }
+        }
+        for item in 1...3 {
+            Thread.sleep(forTimeInterval: 0.05)
+            outstanding.decrement()
+            queue.push(item, wakeGatherer: outstanding.value == 0)
+        }
+        #expect(gatherer.wait(timeout: .now() + 30) == .success, "the gatherer was not woken by the last result")
+        #expect(batch.items == [1, 2, 3])
+    }
+
+    @Test func resultsThatDoNotFillTheBatchWaitForTheGatheringTime() {
+        let queue = WorkQueue<Int>()
+        queue.push(1)
+        let gatherer = DispatchGroup()
+        let batch = Box()
+        let started = Date()
+        DispatchQueue.global().async(group: gatherer) {
+            batch.items = queue.popBatch(waitingUpTo: 1, target: 256, gather: 0.3) { true }
+        }
+        Thread.sleep(forTimeInterval: 0.05)
+        queue.push(2, wakeGatherer: false)
+        queue.push(3, wakeGatherer: false)
+        #expect(gatherer.wait(timeout: .now() + 30) == .success)
+        #expect(batch.items == [1, 2, 3])
+        // More was said to be on its way, so the batch was held for its gathering time.
+        #expect(Date().timeIntervalSince(started) >= 0.29)
+    }
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count: Int
+    init(_ count: Int) { self.count = count }
+    var value: Int { lock.withLock { count } }
+    func decrement() { lock.withLock { count -= 1 } }
+}
+
+private final class Box: @unchecked Sendable {
+    var items: [Int] = []
+}
