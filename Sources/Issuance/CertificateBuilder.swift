@@ -56,7 +56,7 @@ struct CertificateBuilder {
         guard Self.appendInteger(serial, to: &fields) else { throw failure("encoding the serial number") }
         fields += signer.algorithmIdentifier
         fields += prepared.issuerName
-        guard let validity = Self.validity(notBefore: notBefore, notAfter: notAfter) else {
+        guard let validity = prepared.validity.encoded(notBefore: notBefore, notAfter: notAfter) else {
             throw failure("encoding the validity period")
         }
         fields += validity
@@ -89,18 +89,6 @@ struct CertificateBuilder {
         guard let integer = BN_to_ASN1_INTEGER(number, nil) else { return false }
         defer { ASN1_INTEGER_free(integer) }
         return DER.append(to: &buffer, { i2d_ASN1_INTEGER(integer, $0) })
-    }
-
-    /// Validity ::= SEQUENCE { notBefore, notAfter }. `ASN1_TIME_set` picks UTCTime for
-    /// 1950–2049 and GeneralizedTime otherwise, as RFC 5280 4.1.2.5 asks.
-    private static func validity(notBefore: Int64, notAfter: Int64) -> [UInt8]? {
-        var times: [UInt8] = []
-        for seconds in [notBefore, notAfter] {
-            guard let time = ASN1_TIME_set(nil, time_t(seconds)) else { return nil }
-            defer { ASN1_TIME_free(time) }
-            guard DER.append(to: &times, { i2d_ASN1_TIME(time, $0) }) else { return nil }
-        }
-        return DER.wrap(tag: DER.sequence, times)
     }
 
     /// The DER of the extensions, one `Extension` after another in a fixed order, and

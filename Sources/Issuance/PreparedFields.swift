@@ -11,6 +11,8 @@ struct PreparedFields {
     let authorityInformationAccess: [UInt8]?
     let crlDistributionPoints: [UInt8]?
     let defaultExtendedKeyUsage: [UInt8]?
+    /// The last validity encoded: certificates issued in the same second share it.
+    let validity = ValidityEncoding()
 
     init(authority: CertificateAuthority, profile: CertificateProfile) throws(IssuerSetupError) {
         OpenSSLError.clear()

@@ -79,6 +79,20 @@ import Testing
         #expect(try IndependentCheckers.problems(certificateDER: certificate.der, caCertificatePath: Fixtures.path("ca/short-lived.pem")) == [])
     }
 
+    /// The encoded validity is reused within one second; issuing at other times, and back
+    /// again, must give each certificate its own dates (read by openssl, not by dropca).
+    @Test func eachCertificateGetsTheValidityOfItsOwnIssuingTime() throws {
+        let issuer = try Fixtures.issuer()
+        let request = try Fixtures.bytes("requests/accept-p256.csr")
+        let first = Date(timeIntervalSince1970: 1_800_000_000)
+        for now in [first, first.addingTimeInterval(86_400), first.addingTimeInterval(86_400), first] {
+            let certificate = try issuer.issue(request, now: now).get()
+            let dates = try OpenSSLDates(der: certificate.der)
+            #expect(dates.notBefore == now.addingTimeInterval(-3600))
+            #expect(dates.notAfter == now.addingTimeInterval(365 * 86_400))
+        }
+    }
+
     @Test func datesFrom2050AreGeneralizedTime() throws {
         let directory = try TemporaryDirectory()
         let material = try DevelopmentCA.generate(commonName: "long-lived test CA", validityDays: 50 * 365)
