@@ -118,18 +118,23 @@ enum RequestDecoding {
             firstIndex(of: needle, in: bytes, from: 0) != nil
         }
 
-        /// Where `needle` first occurs in `bytes` at or after `start`.
+        /// Where `needle` first occurs in `bytes` at or after `start`. `memchr` finds the
+        /// candidates: the markers start with `-`, which the base64 body never holds, so
+        /// the body is skipped a vector at a time rather than compared byte by byte.
         static func firstIndex(of needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
             guard let first = needle.first, start >= 0, needle.count <= bytes.count - start else { return nil }
-            var index = start
-            let last = bytes.count - needle.count
-            while index <= last {
-                if bytes[index] == first && bytes[index..<(index + needle.count)].elementsEqual(needle) {
-                    return index
+            return bytes.withUnsafeBufferPointer { haystack -> Int? in
+                guard let base = haystack.baseAddress else { return nil }
+                let last = haystack.count - needle.count
+                var index = start
+                while index <= last {
+                    guard let found = memchr(base + index, Int32(first), last - index + 1) else { return nil }
+                    let position = found.assumingMemoryBound(to: UInt8.self) - UnsafeMutablePointer(mutating: base)
+                    if haystack[position..<(position + needle.count)].elementsEqual(needle) { return position }
+                    index = position + 1
                 }
-                index += 1
+                return nil
             }
-            return nil
         }
     }
 
