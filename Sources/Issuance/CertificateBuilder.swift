@@ -96,24 +96,24 @@ struct CertificateBuilder {
     private func extensions(for request: SigningRequest, decisions: Decisions) throws(Rejection) -> ([UInt8], Bool) {
         let requested = decisions.extensions
         var out = prepared.basicConstraints
-        /// An extension made here from an OID or NID and value, encoded and freed.
-        func append(_ ext: OpaquePointer?, _ operation: String) throws(Rejection) {
-            guard let der = PreparedFields.encoded(ext) else { throw failure(operation) }
-            out += der
-        }
         /// A requested extension with its value bytes unchanged and the given criticality.
-        /// Made anew from the OID and value, so that criticality is written as DER wants it
+        /// Written from the OID and value, so that criticality is written as DER wants it
         /// (a FALSE the request spelled out is left out, as its DEFAULT).
         func carry(_ ext: OpaquePointer, critical: Bool) throws(Rejection) {
-            try append(X509_EXTENSION_create_by_OBJ(nil, X509_EXTENSION_get_object(ext), critical ? 1 : 0,
-                                                    X509_EXTENSION_get_data(ext)), "copying an extension")
+            var extnValue: [UInt8] = []
+            guard let data = X509_EXTENSION_get_data(ext),
+                  DER.append(to: &extnValue, { i2d_ASN1_OCTET_STRING(data, $0) }),
+                  let der = DER.extension(X509_EXTENSION_get_object(ext), critical: critical, extnValue: extnValue) else {
+                throw failure("copying an extension")
+            }
+            out += der
         }
         /// An extension whose value dropca encoded itself.
         func append(value: [UInt8], nid: Int32, critical: Bool) throws(Rejection) {
-            guard let octets = ASN1_OCTET_STRING_new() else { throw failure("encoding an extension") }
-            defer { ASN1_OCTET_STRING_free(octets) }
-            guard ASN1_OCTET_STRING_set(octets, value, Int32(value.count)) == 1 else { throw failure("encoding an extension") }
-            try append(X509_EXTENSION_create_by_NID(nil, nid, critical ? 1 : 0, octets), "encoding an extension")
+            guard let der = DER.extension(OBJ_nid2obj(nid), critical: critical, extnValue: DER.wrap(tag: DER.octetString, value)) else {
+                throw failure("encoding an extension")
+            }
+            out += der
         }
 
         switch decisions.keyUsage {
@@ -143,11 +143,9 @@ struct CertificateBuilder {
             try carry(san, critical: request.subjectIsEmpty)
         }
 
-        let keyID = KeyIdentifier.of(request.publicKeyInfo)
-        guard let octets = ASN1_OCTET_STRING_new() else { throw failure("encoding the Subject Key Identifier") }
-        defer { ASN1_OCTET_STRING_free(octets) }
-        guard ASN1_OCTET_STRING_set(octets, keyID, Int32(keyID.count)) == 1 else { throw failure("encoding the Subject Key Identifier") }
-        try append(X509V3_EXT_i2d(NID_subject_key_identifier, 0, UnsafeMutableRawPointer(octets)), "encoding the Subject Key Identifier")
+        // SubjectKeyIdentifier ::= KeyIdentifier ::= OCTET STRING
+        try append(value: DER.wrap(tag: DER.octetString, KeyIdentifier.of(request.publicKeyInfo)),
+                   nid: NID_subject_key_identifier, critical: false)
 
         out += prepared.authorityKeyIdentifier
         if let aia = prepared.authorityInformationAccess { out += aia }

@@ -9,6 +9,9 @@ internal import COpenSSL
 enum DER {
     static let sequence: UInt8 = 0x30
     static let bitString: UInt8 = 0x03
+    static let octetString: UInt8 = 0x04
+    /// BOOLEAN TRUE, as DER writes it.
+    static let booleanTrue: [UInt8] = [0x01, 0x01, 0xFF]
     /// `[3] EXPLICIT`, the TBSCertificate's extensions field.
     static let extensionsTag: UInt8 = 0xA3
     /// `[0] EXPLICIT INTEGER 2`: the TBSCertificate version field for version 3.
@@ -32,6 +35,17 @@ enum DER {
         out.reserveCapacity(out.count + contents.count)
         out += contents
         return out
+    }
+
+    /// Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER, critical BOOLEAN DEFAULT FALSE,
+    /// extnValue OCTET STRING }, the OID encoded by OpenSSL; `extnValue` is the whole DER
+    /// of the OCTET STRING. Nil when OpenSSL cannot encode the OID.
+    static func `extension`(_ oid: OpaquePointer?, critical: Bool, extnValue: [UInt8]) -> [UInt8]? {
+        var body: [UInt8] = []
+        guard let oid, append(to: &body, { i2d_ASN1_OBJECT(oid, $0) }) else { return nil }
+        if critical { body += booleanTrue }
+        body += extnValue
+        return wrap(tag: sequence, body)
     }
 
     /// Appends the DER that `encode` (an `i2d_*` call) writes to `buffer`; false when
