@@ -3,9 +3,10 @@ internal import COpenSSL
 /// Joining DER values that OpenSSL encoded into the structures that hold them.
 ///
 /// Every field of a certificate is encoded by OpenSSL (`i2d_*`); what is written here is
-/// only the tag and length octets of the SEQUENCEs and context tags around them, so a
-/// certificate can be assembled from its fields without building an `X509` object first
-/// and having OpenSSL copy, re-encode and free it all again for each certificate.
+/// only the tag and length octets of the SEQUENCEs, OCTET STRINGs and context tags around
+/// them, and the three octets of BOOLEAN TRUE, so a certificate can be assembled from its
+/// fields without building an `X509` object first and having OpenSSL copy, re-encode and
+/// free it all again for each certificate.
 enum DER {
     static let sequence: UInt8 = 0x30
     static let bitString: UInt8 = 0x03

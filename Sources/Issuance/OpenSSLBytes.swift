@@ -8,11 +8,8 @@ internal import COpenSSL
 enum OpenSSLBytes {
     /// DER of an object through its `i2d` function; nil when OpenSSL cannot encode it.
     static func der<T>(_ object: T, _ encode: (T, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) -> [UInt8]? {
-        var out: UnsafeMutablePointer<UInt8>? = nil
-        let length = encode(object, &out)
-        guard length > 0, let buffer = out else { return nil }
-        defer { COpenSSL_OPENSSL_free(buffer) }
-        return Array(UnsafeBufferPointer(start: buffer, count: Int(length)))
+        var der: [UInt8] = []
+        return DER.append(to: &der, { encode(object, $0) }) ? der : nil
     }
 
     /// The contents of an ASN1_STRING (octet string, bit string, IA5String…).

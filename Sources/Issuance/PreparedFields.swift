@@ -38,7 +38,7 @@ struct PreparedFields {
     }
 
     /// The DER of `ext`, which this frees; nil when there is none or it does not encode.
-    static func encoded(_ ext: OpaquePointer?) -> [UInt8]? {
+    private static func encoded(_ ext: OpaquePointer?) -> [UInt8]? {
         guard let ext else { return nil }
         defer { X509_EXTENSION_free(ext) }
         var der: [UInt8] = []

@@ -1,11 +1,12 @@
 internal import COpenSSL
 
 /// The request's public key as an `EVP_PKEY` in OpenSSL's default library context; the one
-/// owner of that key.
+/// owner of that key, or its borrower from `ECKeyPool`, to which it goes back.
 ///
 /// Requests are parsed without decoding their key (`StructureOnlyContext`), so the key is
-/// built here from the parsed subjectPublicKeyInfo. It decodes exactly what OpenSSL's own
-/// parse would have decoded (the same points accepted and refused), more cheaply for EC.
+/// built here from the parsed subjectPublicKeyInfo, without OpenSSL's per-key decoder
+/// chain for every type but RSA-PSS. It accepts and refuses what OpenSSL's own parse
+/// would have, except two RSA encodings it refuses on purpose (see `rsa`).
 /// Lives only for the duration of one issuance, on one thread; it is not Sendable.
 final class SubjectPublicKey {
     let pointer: OpaquePointer
