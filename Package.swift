@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         // Tests only: an ASN.1 reader independent of OpenSSL, to compare what we issue
         // with what was requested byte for byte.
         .package(url: "https://github.com/apple/swift-asn1", from: "1.3.0"),
@@ -42,6 +44,8 @@ let package = Package(
                 "Issuance", "Spool", "Ledger", "Journal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .executableTarget(
@@ -79,7 +83,9 @@ let package = Package(
         ),
         .testTarget(
             name: "DropCATests",
-            dependencies: ["DropCA", "TestSupport"]
+            dependencies: ["DropCA", "Issuance", "TestSupport"]
         ),
+        // Reads `Sources/` and holds every target's imports against the allowed layers.
+        .testTarget(name: "LayeringTests"),
     ]
 )

@@ -2,7 +2,7 @@ import Foundation
 internal import COpenSSL
 
 /// One uploaded file in, one DER certificate or one rejection out, by the issuance policy
-/// of DESIGN section 1. Pure: no file I/O, no logging; callers record and log the result.
+/// in the README's "Issuance policy, for operators". Pure: no file I/O, no logging; callers record and log the result.
 ///
 /// Set up once per configuration (CA, policy, profile) and then shared by every worker:
 /// after `init` it only reads its CA and prepared extensions, and each `issue` call owns

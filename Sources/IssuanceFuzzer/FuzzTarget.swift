@@ -83,8 +83,6 @@ final class FuzzHarness: @unchecked Sendable {
         case .failure(let rejection):
             precondition(Self.isOneLine(rejection.reason), "rejection reason is not one line: \(rejection.reason.debugDescription)")
             switch rejection.code {
-            case .unsafeName, .symlink, .notRegularFile, .multipleLinks, .unreadable:
-                preconditionFailure("the issuance engine raised spool code \(rejection.code)")
             case .issuerFailure:
                 // With this CA and these profiles, whatever the policy accepts can be signed.
                 preconditionFailure("issuer failure on an input the policy accepted: \(rejection.reason) \(rejection.details)")
@@ -96,7 +94,7 @@ final class FuzzHarness: @unchecked Sendable {
         }
     }
 
-    /// A rejection reason is one line of text (DESIGN section 1, `Rejection.reason`): not
+    /// A rejection reason is one line of text (`Rejection.reason`): not
     /// empty, and no control characters or line/paragraph separators, which would split
     /// it, or forge lines, in the ledger, the journal and the `.reason` file.
     static func isOneLine(_ reason: String) -> Bool {
@@ -110,7 +108,7 @@ final class FuzzHarness: @unchecked Sendable {
 
     /// The certificate parses with nothing after it, is version 3 and verifies with the CA
     /// key; for a DER input, its subject and subjectPublicKeyInfo are the request's, byte
-    /// for byte (DESIGN section 1).
+    /// for byte (README, "Issuance policy").
     private func checkCertificate(_ issued: IssuedCertificate, for input: [UInt8]) {
         guard let certificate = Self.parse(issued.der, { d2i_X509(nil, $0, $1) }, free: { X509_free($0) }) else {
             preconditionFailure("the issued certificate does not parse, or has bytes after it")

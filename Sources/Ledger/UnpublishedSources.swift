@@ -5,8 +5,10 @@ import Synchronization
 /// not published?" — costs a set lookup instead of a query in all but the rare case where
 /// the answer may be yes.
 ///
-/// Exact only while its `Ledger` is the one writer of the file, which the daemon's spool
-/// lock makes it: names are added before their records are committed and removed only
+/// Exact only while its `Ledger` is the one writer of the file. `dropca run` makes it so:
+/// it holds the state directory's instance lock (`DropCA.InstanceLock`, tested by
+/// `InstanceLockTests` and `DaemonSingleInstanceTests`) for as long as it has the ledger open
+/// read-write, and `list`/`show` open it read-only: names are added before their records are committed and removed only
 /// after their publication is, so the set never lacks a name the file has unpublished;
 /// it may hold a few extra (a failed transaction), which only costs a query.
 final class UnpublishedSources: Sendable {

@@ -1,7 +1,8 @@
 import Glibc
+import Synchronization
 
 /// The failed folder: every rejected input ends here as `failed/NAME` plus
-/// `failed/NAME.reason`, so nothing is ever silently dropped (DESIGN.md section 3).
+/// `failed/NAME.reason`, so nothing is ever silently dropped (README, "What appears where").
 ///
 /// How an entry gets here, by kind — chosen so that not one byte of a file outside the
 /// inbox can end up in `failed/`, and no rejected entry is ever opened:
@@ -35,7 +36,8 @@ import Glibc
 public final class FailedFolder: Sendable {
     public var path: String { folder.path }
     let folder: FolderHandle
-    private let lock = Lock()
+    /// Held while a free name is chosen and taken; guards no data of its own.
+    private let lock = Mutex(())
 
     /// Mode of reason files and of entries copied across filesystems.
     public static let fileMode: mode_t = 0o644
@@ -80,7 +82,7 @@ public final class FailedFolder: Sendable {
         guard name.isSingleComponent else {
             throw SpoolError(.invalidName, "cannot reject \(inbox.folder.display(name)): not a single entry name")
         }
-        return try lock.withLock {
+        return try lock.withLock { _ in
             try rejectLocked(
                 name, from: inbox.folder, reason: reason, details: details, expecting: identity,
                 contents: contents)

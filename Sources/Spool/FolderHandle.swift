@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// An open descriptor of one spool folder, shared by ``Inbox``, ``Outbox`` and
 /// ``FailedFolder``: every name they touch is resolved relative to it, never through the
@@ -255,16 +256,15 @@ final class FolderHandle: Sendable {
 }
 
 /// The first failure reported from several threads (lowest index wins, so the message does
-/// not depend on scheduling). `@unchecked Sendable`: `failure` is only touched under `lock`.
-final class FirstFailure: @unchecked Sendable {
-    private let lock = Lock()
-    private var failure: (index: Int, errno: Int32)?
+/// not depend on scheduling).
+final class FirstFailure: Sendable {
+    private let failure = Mutex<(index: Int, errno: Int32)?>(nil)
 
     func record(_ index: Int, _ code: Int32) {
-        lock.withLock {
+        failure.withLock { failure in
             if failure.map({ index < $0.index }) ?? true { failure = (index, code) }
         }
     }
 
-    var first: (index: Int, errno: Int32)? { lock.withLock { failure } }
+    var first: (index: Int, errno: Int32)? { failure.withLock { $0 } }
 }

@@ -3,7 +3,7 @@ import Glibc
 /// The inbox: the folder untrusted uploaders write into, opened once and then only ever
 /// used relative to that descriptor.
 ///
-/// Reading follows DESIGN.md section 3: every open is `O_RDONLY|O_NOFOLLOW|O_NONBLOCK|
+/// Reading follows the README's "What is refused before a byte is read": every open is `O_RDONLY|O_NOFOLLOW|O_NONBLOCK|
 /// O_CLOEXEC|O_NOCTTY` relative to the held descriptor, through `openat2` with
 /// `RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS` where the kernel (and seccomp filter) allows it;
 /// every decision comes from `fstat` of the opened descriptor; at most `maxBytes + 1`

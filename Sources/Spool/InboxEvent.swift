@@ -13,7 +13,7 @@ public enum InboxEvent: Hashable, Sendable {
     /// `IN_Q_OVERFLOW`: events were lost; rescan the whole inbox.
     case overflow
     /// The watch on the inbox itself ended (`IN_DELETE_SELF`, `IN_MOVE_SELF`,
-    /// `IN_UNMOUNT`, `IN_IGNORED`): fatal for the daemon (DESIGN.md section 3). The text
+    /// `IN_UNMOUNT`, `IN_IGNORED`): fatal for the daemon (README, "Stopping and reloading"). The text
     /// says what happened, in an operator's words.
     case inboxLost(String)
 }

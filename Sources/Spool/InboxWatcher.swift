@@ -2,7 +2,7 @@ import Glibc
 
 /// inotify on the inbox, decoded into ``InboxEvent``s.
 ///
-/// Create the watcher *before* the startup scan (DESIGN.md section 3): an upload that
+/// Create the watcher *before* the startup scan (docs/ARCHITECTURE.md, "Intake"): an upload that
 /// finishes during the scan is then either listed by the scan or reported here, never
 /// missed. The watch is placed on the very folder ``Inbox`` holds open (through
 /// `/proc/self/fd`), so both always refer to the same folder even if the configured

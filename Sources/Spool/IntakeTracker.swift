@@ -1,4 +1,4 @@
-/// Decides *when* an inbox name is ready for intake (DESIGN.md section 3). Pure
+/// Decides *when* an inbox name is ready for intake (README, "When a file is taken"). Pure
 /// bookkeeping: no system calls, time passed in by the caller, so every rule can be
 /// tested with a fake clock.
 ///

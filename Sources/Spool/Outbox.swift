@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// The outbox: where certificates appear, whole or not at all.
 ///
@@ -128,7 +129,7 @@ public final class Outbox: Sendable {
 
     /// Makes a staged batch visible: renames each temporary to its `STEM.cer`
     /// (``SpoolName/certificateName(forInput:)``), then `fsync`s the folder once — the
-    /// group commit of DESIGN.md section 3. With `including`, only the items whose flag is
+    /// group commit described in docs/ARCHITECTURE.md. With `including`, only the items whose flag is
     /// true are published and the other temporaries are removed (the daemon drops the
     /// certificates the ledger could not record). `afterEach` is called with an item's
     /// index right after its rename (the daemon removes the input there, so that an input
@@ -182,14 +183,13 @@ public final class Outbox: Sendable {
     }
 }
 
-/// The outbox's spare temporaries. `@unchecked Sendable`: `names` is only touched under `lock`.
-final class SpareTemporaries: @unchecked Sendable {
-    private let lock = Lock()
-    private var names: [SpoolName] = []
+/// The outbox's spare temporaries.
+final class SpareTemporaries: Sendable {
+    private let names = Mutex<[SpoolName]>([])
 
-    var count: Int { lock.withLock { names.count } }
+    var count: Int { names.withLock { $0.count } }
 
-    func put(_ name: SpoolName) { lock.withLock { names.append(name) } }
+    func put(_ name: SpoolName) { names.withLock { $0.append(name) } }
 
-    func take() -> SpoolName? { lock.withLock { names.popLast() } }
+    func take() -> SpoolName? { names.withLock { $0.popLast() } }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Runs one blocking call per item on several threads at once: the outbox's per-file
 /// `fsync`s (``Outbox/stage(_:)``), which spend their time waiting for the disk and
@@ -34,12 +35,10 @@ enum ParallelCalls {
     }
 
     /// The shared work list: each thread takes the next index until none is left.
-    /// `@unchecked Sendable`: `next` is only touched under `lock`; `body` is Sendable.
-    private final class Job: @unchecked Sendable {
+    private final class Job: Sendable {
         let count: Int
         let body: @Sendable (Int) -> Void
-        private let lock = Lock()
-        private var next = 0
+        private let next = Mutex(0)
 
         init(count: Int, body: @escaping @Sendable (Int) -> Void) {
             self.count = count
@@ -51,7 +50,7 @@ enum ParallelCalls {
         }
 
         private func take() -> Int? {
-            lock.withLock {
+            next.withLock { next in
                 guard next < count else { return nil }
                 defer { next += 1 }
                 return next

@@ -77,7 +77,7 @@ public struct SpoolName: Hashable, Sendable, Comparable, CustomStringConvertible
 // MARK: - Classification
 
 extension SpoolName {
-    /// What the spool does with an inbox entry of this name (DESIGN.md section 3).
+    /// What the spool does with an inbox entry of this name (README, "Names").
     public enum Classification: Hashable, Sendable {
         /// A safe name: `^[A-Za-z0-9][A-Za-z0-9._@+-]{0,200}$` and not an in-progress
         /// upload. Taken in and, when valid, answered by `outbox/STEM.cer`.

@@ -1,6 +1,5 @@
 import ArgumentParser
 import DropCA
-import Foundation
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,10 +10,10 @@ struct CheckConfigCommand: ParsableCommand {
     @OptionGroup var config: ConfigOption
 
     func run() throws {
-        let report = ConfigurationCheck.run(configPath: config.path, environment: ProcessInfo.processInfo.environment)
+        let report = config.invocation.checkConfiguration()
         for note in report.notes { print("ok: \(note)") }
         for warning in report.warnings { print("warning: \(warning)") }
-        for error in report.errors { printError("error: \(error)") }
+        for error in report.errors { StandardStreams.error("error: \(error)") }
         if !report.passed { throw ExitCode(2) }
         print("configuration is usable")
     }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import DropCA
-import Foundation
 
 @main
 struct DropCACommand: AsyncParsableCommand {
@@ -11,7 +10,7 @@ struct DropCACommand: AsyncParsableCommand {
     )
 
     /// Like ArgumentParser's own entry point, except that usage errors exit with 2, the
-    /// status DESIGN section 2 gives them, rather than EX_USAGE (64).
+    /// status the README gives them, rather than EX_USAGE (64).
     static func main() async {
         do {
             var command = try parseAsRoot()
@@ -22,27 +21,27 @@ struct DropCACommand: AsyncParsableCommand {
             }
         } catch {
             if exitCode(for: error) == .validationFailure {
-                printError(fullMessage(for: error))
-                printError("See 'dropca help'.")
-                Foundation.exit(2)
+                StandardStreams.error(fullMessage(for: error))
+                StandardStreams.error("See 'dropca help'.")
+                exit(withError: ExitCode(2))
             }
             exit(withError: error)
         }
     }
 }
 
-
 /// `--config PATH`, shared by every command that reads the configuration.
 struct ConfigOption: ParsableArguments {
     @Option(name: .long, help: "Configuration file (default: $DROPCA_CONFIG, else /etc/dropca/dropca.toml).")
     var config: String?
 
-    var path: String {
-        Configuration.defaultPath(explicit: config, environment: ProcessInfo.processInfo.environment)
-    }
+    var invocation: Invocation { Invocation(config: config) }
 }
 
-/// Writes one line to standard error.
-func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+extension CommandFailure {
+    /// Prints the failure's lines to standard error and ends with its status.
+    func exit() -> ExitCode {
+        for line in lines { StandardStreams.error(line) }
+        return ExitCode(status)
+    }
 }

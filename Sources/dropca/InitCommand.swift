@@ -1,6 +1,5 @@
 import ArgumentParser
 import DropCA
-import Foundation
 
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,10 +13,9 @@ struct InitCommand: ParsableCommand {
     func run() throws {
         let result: DevelopmentSetup.Result
         do {
-            result = try DevelopmentSetup.create(in: dir)
+            result = try Invocation.initialise(directory: dir)
         } catch {
-            printError("dropca init: \(error)")
-            throw ExitCode(1)
+            throw CommandFailure(status: error.status, lines: error.lines.map { "dropca init: \($0)" }).exit()
         }
         print("""
         Created a development CA and spool folders:

@@ -1,7 +1,5 @@
 import ArgumentParser
 import DropCA
-import Issuance
-import Foundation
 
 struct IssueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,25 +35,21 @@ struct IssueCommand: ParsableCommand {
     }
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let issuer: Issuer
-        do {
-            let configuration = try Configuration.load(path: config.path, environment: environment)
-            issuer = try AuthorityLoader.issuer(for: configuration, environment: environment)
-        } catch {
-            printError("dropca issue: \(error)")
-            throw ExitCode(2)
-        }
         let destination: OneShotIssuance.Destination = output.map { .file($0) } ?? .directory(outDirectory ?? ".")
-        let outcomes = OneShotIssuance(issuer: issuer, destination: destination).run(files: requests)
+        let outcomes: [OneShotIssuance.Outcome]
+        do {
+            outcomes = try config.invocation.issue(files: requests, destination: destination)
+        } catch {
+            throw CommandFailure(status: error.status, lines: error.lines.map { "dropca issue: \($0)" }).exit()
+        }
         var anyRejected = false
         for outcome in outcomes {
             switch outcome {
             case .issued(let input, let output, let serial):
-                printError("\(input): issued serial \(serial) -> \(output)")
+                StandardStreams.error("\(input): issued serial \(serial) -> \(output)")
             case .rejected(let input, let reason):
                 anyRejected = true
-                printError("\(input): rejected: \(reason)")
+                StandardStreams.error("\(input): rejected: \(reason)")
             }
         }
         if anyRejected { throw ExitCode(1) }

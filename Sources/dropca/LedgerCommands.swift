@@ -1,20 +1,5 @@
 import ArgumentParser
 import DropCA
-import Foundation
-import Ledger
-
-/// Opens the ledger that the configuration names, read-only, so that looking never holds
-/// up a running daemon.
-private func openLedger(_ config: ConfigOption) throws -> Ledger {
-    let environment = ProcessInfo.processInfo.environment
-    do {
-        let configuration = try Configuration.load(path: config.path, environment: environment)
-        return try Ledger(directory: configuration.state.directory, access: .readOnly)
-    } catch {
-        printError("dropca: \(error)")
-        throw ExitCode(2)
-    }
-}
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,18 +13,10 @@ struct ListCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let ledger = try openLedger(config)
-        let records: [IssuanceRecord]
         do {
-            records = try ledger.issued()
+            print(try config.invocation.listLedger(json: json), terminator: "")
         } catch {
-            printError("dropca list: \(error)")
-            throw ExitCode(2)
-        }
-        if json {
-            print(LedgerPresentation.json(records))
-        } else {
-            for record in records { print(LedgerPresentation.line(record)) }
+            throw error.exit()
         }
     }
 }
@@ -66,24 +43,11 @@ struct ShowCommand: ParsableCommand {
     }
 
     func run() throws {
-        let ledger = try openLedger(config)
-        let found: IssuanceRecord?
+        let format: Invocation.CertificateFormat = der ? .der : pem ? .pem : .summary
         do {
-            found = try ledger.issuance(serial: serial)
+            StandardStreams.write(try config.invocation.showCertificate(serial: serial, format: format))
         } catch {
-            printError("dropca show: \(error)")
-            throw ExitCode(2)
-        }
-        guard let record = found else {
-            printError("dropca show: no certificate with serial \(serial) in \(ledger.path)")
-            throw ExitCode(1)
-        }
-        if der {
-            FileHandle.standardOutput.write(record.certificate)
-        } else if pem {
-            print(LedgerPresentation.pem(record.certificate), terminator: "")
-        } else {
-            print(LedgerPresentation.summary(record))
+            throw error.exit()
         }
     }
 }

@@ -288,7 +288,7 @@ struct ConfigurationErrorTests {
                 return false
             }
             return error.code == .fileUnreadable
-                && error.description == "\(path): cannot open the configuration file: No such file or directory"
+                && error.description == "\(path): the configuration file does not exist"
         }
     }
 
@@ -301,7 +301,7 @@ struct ConfigurationErrorTests {
         #expect {
             _ = try Configuration.load(path: folder.path, environment: [:])
         } throws: { error in
-            (error as? ConfigurationError)?.description == "\(folder.path): is a folder; give the path of the .toml file"
+            (error as? ConfigurationError)?.description == "\(folder.path): the configuration file is a folder, not a file"
         }
         #expect {
             _ = try Configuration.load(path: binary.path, environment: [:])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Issuance
 
 @testable import DropCA
 
@@ -20,22 +21,29 @@ struct ConfigurationTests {
         #expect(configuration.ca.key == .file("/etc/dropca/ca.key"))
         #expect(configuration.certificate.validityDays == 365)
         #expect(configuration.certificate.backdateSeconds == 3600)
-        #expect(configuration.certificate.ocspURL == "")
-        #expect(configuration.certificate.crlURL == "")
+        #expect(configuration.certificate.ocspURL == nil)
+        #expect(configuration.certificate.crlURL == nil)
         #expect(configuration.certificate.defaultExtendedKeyUsage == [])
         #expect(configuration.certificate.rsaSignature == .sha256)
         #expect(configuration.policy.minRSABits == 2048)
-        #expect(configuration.policy.allowedCurves == ["P-256", "P-384", "P-521"])
+        #expect(configuration.policy.allowedCurves == [.p256, .p384, .p521])
         #expect(configuration.policy.allowSHA1CSRSignature == false)
         #expect(configuration.policy.maxCSRBytes == 65536)
         #expect(configuration.daemon.workers == 0)
     }
 
-    /// DESIGN.md's example shows a pki.example.com URL; as a default it would leak a
-    /// placeholder host into every certificate.
+    /// An example host as a default would leak into every certificate.
     @Test func caIssuersURLIsNotSetByDefault() throws {
         let configuration = try Fixture.parse(Fixture.caSection)
-        #expect(configuration.certificate.caIssuersURL == "")
+        #expect(configuration.certificate.caIssuersURL == nil)
+    }
+
+    /// `""` is how the file says "leave it out": the same as not writing the key.
+    @Test func anEmptyURLMeansNotSet() throws {
+        let configuration = try Fixture.parse(
+            Fixture.caSection + "[certificate]\nca_issuers_url = \"\"\nocsp_url = \"\"\ncrl_url = \"\"\n"
+        )
+        #expect(configuration.certificate == CertificateProfile())
     }
 
     @Test func everyKeyIsRead() throws {
@@ -90,7 +98,7 @@ struct ConfigurationTests {
             ),
             policy: .init(
                 minRSABits: 3072,
-                allowedCurves: ["P-384", "brainpoolP256r1", "secp256k1"],
+                allowedCurves: [.p384, .brainpoolP256r1, .secp256k1],
                 allowSHA1CSRSignature: true,
                 maxCSRBytes: 4096
             ),
@@ -99,8 +107,8 @@ struct ConfigurationTests {
         #expect(configuration == expected)
     }
 
-    @Test(arguments: Configuration.RSASignature.allCases)
-    func everyRSASignatureNameIsAccepted(signature: Configuration.RSASignature) throws {
+    @Test(arguments: RSASignatureScheme.allCases)
+    func everyRSASignatureNameIsAccepted(signature: RSASignatureScheme) throws {
         let configuration = try Fixture.parse(Fixture.caSection + "[certificate]\nrsa_signature = \"\(signature.rawValue)\"\n")
         #expect(configuration.certificate.rsaSignature == signature)
     }
@@ -122,7 +130,26 @@ struct ConfigurationTests {
         let configuration = try Fixture.parse(
             Fixture.caSection + "[certificate]\ndefault_extended_key_usage = [\"serverAuth\", \"OCSPSigning\", \"1.2.3\"]\n"
         )
-        #expect(configuration.certificate.defaultExtendedKeyUsageOIDs == ["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.9", "1.2.3"])
+        let oids = configuration.certificate.defaultExtendedKeyUsage.map(ExtendedKeyUsage.oid(for:))
+        #expect(oids == ["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.9", "1.2.3"])
+    }
+
+    /// The configuration and the certificate builder read one table and one OID check:
+    /// whatever the file accepts, the builder can encode, and what it refuses, the builder
+    /// would too.
+    @Test(arguments: ["1.2", "2.999.1", "0.39", "1.3.6.1.4.1.311.20.2.2"])
+    func oidsTheConfigurationAcceptsAreOnesTheBuilderMaps(oid: String) throws {
+        let configuration = try Fixture.parse(Fixture.caSection + "[certificate]\ndefault_extended_key_usage = [\"\(oid)\"]\n")
+        #expect(configuration.certificate.defaultExtendedKeyUsage == [oid])
+        #expect(ExtendedKeyUsage.oid(for: oid) == oid)
+    }
+
+    @Test(arguments: ["1.40", "3.1", "1.02", "1..2", "1"])
+    func oidsTheConfigurationRefusesAreOnesTheBuilderRefuses(oid: String) throws {
+        #expect(throws: ConfigurationError.self) {
+            _ = try Fixture.parse(Fixture.caSection + "[certificate]\ndefault_extended_key_usage = [\"\(oid)\"]\n")
+        }
+        #expect(ExtendedKeyUsage.oid(for: oid) == nil)
     }
 
     @Test func sectionsMayBeWrittenAsDottedKeysOrInlineTables() throws {
@@ -214,7 +241,7 @@ struct ConfigurationTests {
     // MARK: Workers
 
     @Test func zeroWorkersMeansOnePerCPU() {
-        #expect(Configuration.Daemon(workers: 0).effectiveWorkers == ProcessInfo.processInfo.activeProcessorCount)
-        #expect(Configuration.Daemon(workers: 5).effectiveWorkers == 5)
+        #expect(Configuration.DaemonSettings(workers: 0).effectiveWorkers == ProcessInfo.processInfo.activeProcessorCount)
+        #expect(Configuration.DaemonSettings(workers: 5).effectiveWorkers == 5)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// `dropca run` taking files the ways appliances deliver them (DESIGN section 3).
+/// `dropca run` taking files the ways appliances deliver them (README, "How it works").
 @Suite(.serialized) struct DaemonIntakeTests {
     @Test func fileWaitingAtStartIsIssued() throws {
         let daemon = try DaemonHarness()

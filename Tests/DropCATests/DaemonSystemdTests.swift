@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// `dropca run` speaking systemd's languages: the notification protocol on a socket of
-/// the test's own, and structured records in a real journald (DESIGN section 4).
+/// the test's own, and structured records in a real journald (README, "Follow it in the journal").
 @Suite(.serialized) struct DaemonSystemdTests {
     /// Datagrams from the daemon with the time they arrived, gathered on a thread.
     final class NotifyRecorder: @unchecked Sendable {

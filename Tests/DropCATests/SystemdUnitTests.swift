@@ -4,7 +4,7 @@ import Testing
 
 /// The files that make dropca a systemd service — `systemd/dropca.service`, `.sysusers`,
 /// `.tmpfiles`, the example configuration and `scripts/install` — judged by systemd's own
-/// tools (DESIGN section 4). What they do on a running machine is SFTPEndToEndTests' part.
+/// tools (README, "Deploying"). What they do on a running machine is SFTPEndToEndTests' part.
 @Suite struct SystemdUnitTests {
     static let isRoot = getuid() == 0
 

@@ -4,7 +4,7 @@ import SwiftASN1
 import TestSupport
 import Testing
 
-/// The certificate rules of DESIGN section 1 that do not depend on the request: signature
+/// The certificate rules of the README's issuance policy that do not depend on the request: signature
 /// algorithms per CA key, serials, validity, the extensions dropca adds.
 @Suite struct CertificateRulesTests {
     static let signatureOIDs: [String: String] = [

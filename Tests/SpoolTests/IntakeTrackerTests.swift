@@ -2,7 +2,7 @@ import Testing
 
 @testable import Spool
 
-/// The intake timing rules of DESIGN.md section 3, driven by a fake clock: time only
+/// The intake timing rules of the README ("When a file is taken"), driven by a fake clock: time only
 /// moves when a test says so.
 @Suite("Intake tracker")
 struct IntakeTrackerTests {

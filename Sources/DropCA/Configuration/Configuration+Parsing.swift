@@ -1,4 +1,5 @@
 import Foundation
+import Issuance
 import TOMLKit
 
 extension Configuration {
@@ -82,9 +83,9 @@ extension Configuration {
 // MARK: - Sections
 
 extension Configuration.Reader {
-    mutating func readSpool(_ section: SectionTable) -> Configuration.Spool {
-        let defaults = Configuration.Spool()
-        return Configuration.Spool(
+    mutating func readSpool(_ section: SectionTable) -> Configuration.SpoolSettings {
+        let defaults = Configuration.SpoolSettings()
+        return Configuration.SpoolSettings(
             inbox: path(Configuration.SpoolKey.inbox.rawValue, in: section) ?? defaults.inbox,
             outbox: path(Configuration.SpoolKey.outbox.rawValue, in: section) ?? defaults.outbox,
             failed: path(Configuration.SpoolKey.failed.rawValue, in: section) ?? defaults.failed,
@@ -135,9 +136,9 @@ extension Configuration.Reader {
         return .credential(credential)
     }
 
-    mutating func readCertificate(_ section: SectionTable) -> Configuration.Certificate {
-        let defaults = Configuration.Certificate()
-        return Configuration.Certificate(
+    mutating func readCertificate(_ section: SectionTable) -> CertificateProfile {
+        let defaults = CertificateProfile()
+        return CertificateProfile(
             validityDays: integer(Configuration.CertificateKey.validityDays.rawValue, in: section, range: 1...36_500, unit: "days")
                 ?? defaults.validityDays,
             backdateSeconds: integer(
@@ -151,13 +152,17 @@ extension Configuration.Reader {
         )
     }
 
-    /// Empty means "not set". OCSP is HTTP by definition (RFC 6960 appendix A), so it does
-    /// not take `ldap://`; caIssuers and CRLs may be served from a directory (RFC 5280).
-    private mutating func url(_ key: Configuration.CertificateKey, in section: SectionTable, schemes: [String]) -> String? {
+    /// `""` in the file means "not set" (nil); an absent key keeps the default (also nil).
+    /// OCSP is HTTP by definition (RFC 6960 appendix A), so it does not take `ldap://`;
+    /// caIssuers and CRLs may be served from a directory (RFC 5280).
+    private mutating func url(_ key: Configuration.CertificateKey, in section: SectionTable, schemes: [String]) -> String?? {
         guard let text = string(key.rawValue, in: section) else {
             return nil
         }
-        if !text.isEmpty, let problem = Configuration.problemWithURL(text, schemes: schemes) {
+        if text.isEmpty {
+            return .some(nil)
+        }
+        if let problem = Configuration.problemWithURL(text, schemes: schemes) {
             report(.invalidValue, key.rawValue, in: section, problem + " (or \"\" for none)")
             return nil
         }
@@ -169,16 +174,16 @@ extension Configuration.Reader {
         guard let entries = strings(key, in: section) else {
             return nil
         }
-        let names = Configuration.extendedKeyUsageNames.map(\.name)
+        let names = ExtendedKeyUsage.names.map(\.name)
         var seen: [String: String] = [:]
         var valid = true
         for (position, entry) in entries.enumerated() {
             let quoted = String(reflecting: entry)
             let oid: String
-            if let known = Configuration.extendedKeyUsageNames.first(where: { $0.name == entry }) {
+            if let known = ExtendedKeyUsage.names.first(where: { $0.name == entry }) {
                 oid = known.oid
             } else if entry.first?.isNumber == true {
-                if let problem = Configuration.problemWithOID(entry) {
+                if let problem = ExtendedKeyUsage.problemWithOID(entry) {
                     report(.invalidValue, key, element: position, in: section, "\(quoted): \(problem)")
                     valid = false
                     continue
@@ -208,15 +213,15 @@ extension Configuration.Reader {
         return valid ? entries : nil
     }
 
-    private mutating func rsaSignature(in section: SectionTable) -> Configuration.RSASignature? {
+    private mutating func rsaSignature(in section: SectionTable) -> RSASignatureScheme? {
         let key = Configuration.CertificateKey.rsaSignature.rawValue
         guard let text = string(key, in: section) else {
             return nil
         }
-        if let signature = Configuration.RSASignature(rawValue: text) {
+        if let signature = RSASignatureScheme(rawValue: text) {
             return signature
         }
-        let known = Configuration.RSASignature.allCases.map(\.rawValue)
+        let known = RSASignatureScheme.allCases.map(\.rawValue)
         var message = "\(String(reflecting: text)) is not one of \(known.joined(separator: ", "))"
         if let suggestion = Configuration.suggestion(for: text, among: known) {
             message += "; did you mean \(suggestion)?"
@@ -225,9 +230,9 @@ extension Configuration.Reader {
         return nil
     }
 
-    mutating func readPolicy(_ section: SectionTable) -> Configuration.Policy {
-        let defaults = Configuration.Policy()
-        return Configuration.Policy(
+    mutating func readPolicy(_ section: SectionTable) -> IssuancePolicy {
+        let defaults = IssuancePolicy()
+        return IssuancePolicy(
             minRSABits: integer(Configuration.PolicyKey.minRSABits.rawValue, in: section, range: 1024...16_384, unit: "bits")
                 ?? defaults.minRSABits,
             allowedCurves: curves(in: section) ?? defaults.allowedCurves,
@@ -239,7 +244,7 @@ extension Configuration.Reader {
     }
 
     /// An empty list is allowed: it admits no EC key at all (an RSA-only CA).
-    private mutating func curves(in section: SectionTable) -> [String]? {
+    private mutating func curves(in section: SectionTable) -> [NamedCurve]? {
         let key = Configuration.PolicyKey.allowedCurves.rawValue
         guard let entries = strings(key, in: section) else {
             return nil
@@ -264,19 +269,19 @@ extension Configuration.Reader {
                 continue
             }
         }
-        return valid ? entries : nil
+        return valid ? entries.compactMap(NamedCurve.init(configurationName:)) : nil
     }
 
-    mutating func readDaemon(_ section: SectionTable) -> Configuration.Daemon {
-        Configuration.Daemon(
+    mutating func readDaemon(_ section: SectionTable) -> Configuration.DaemonSettings {
+        Configuration.DaemonSettings(
             workers: integer(Configuration.DaemonKey.workers.rawValue, in: section, range: 0...1024)
-                ?? Configuration.Daemon().workers
+                ?? Configuration.DaemonSettings().workers
         )
     }
 
     /// Sharing a folder would be destructive: certificates in the inbox are taken as
     /// requests and moved to failed/, and a ledger in the inbox would be "rejected" away.
-    mutating func checkFoldersDiffer(spool: Configuration.Spool, state: Configuration.State) {
+    mutating func checkFoldersDiffer(spool: Configuration.SpoolSettings, state: Configuration.State) {
         let folders: [(section: Configuration.Section, key: String, path: String)] = [
             (.spool, Configuration.SpoolKey.inbox.rawValue, spool.inbox),
             (.spool, Configuration.SpoolKey.outbox.rawValue, spool.outbox),

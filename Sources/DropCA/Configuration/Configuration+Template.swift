@@ -1,3 +1,5 @@
+import Issuance
+
 extension Configuration {
     /// A complete, commented `dropca.toml`, as `dropca init` writes it.
     ///
@@ -14,9 +16,9 @@ extension Configuration {
         failed: String,
         stateDirectory: String
     ) -> String {
-        let certificate = Certificate()
-        let policy = Policy()
-        let spool = Spool()
+        let certificate = CertificateProfile()
+        let policy = IssuancePolicy()
+        let spool = SpoolSettings()
         return """
             # dropca configuration: every setting, each with a note on what it does.
             # Apart from the folders and the CA files, the values shown are the defaults.
@@ -52,11 +54,11 @@ extension Configuration {
             # Start validity this many seconds in the past, for appliances whose clocks run slow.
             backdate_seconds = \(certificate.backdateSeconds)
             # URL where clients can download the CA certificate (AIA caIssuers); "" = leave out.
-            ca_issuers_url = \(quoted(certificate.caIssuersURL))
+            ca_issuers_url = \(quoted(certificate.caIssuersURL ?? ""))
             # URL of an OCSP responder for these certificates (AIA OCSP); "" = leave out.
-            ocsp_url = \(quoted(certificate.ocspURL))
+            ocsp_url = \(quoted(certificate.ocspURL ?? ""))
             # URL of the CRL for these certificates (CRL Distribution Points); "" = leave out.
-            crl_url = \(quoted(certificate.crlURL))
+            crl_url = \(quoted(certificate.crlURL ?? ""))
             # Extended key usages for requests that ask for none, e.g. ["clientAuth"] or dotted OIDs.
             default_extended_key_usage = \(list(certificate.defaultExtendedKeyUsage))
             # Signature made with an RSA CA key: "sha256", "sha384", "sha512" or "pss-sha256".
@@ -66,7 +68,7 @@ extension Configuration {
             # Smallest RSA key accepted in a request, in bits.
             min_rsa_bits = \(policy.minRSABits)
             # EC curves accepted in a request (also: "secp256k1", "brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1").
-            allowed_curves = \(list(policy.allowedCurves))
+            allowed_curves = \(list(policy.allowedCurves.map(\.name)))
             # Accept requests signed with SHA-1 (only for old appliances that can do nothing better).
             allow_sha1_csr_signature = \(policy.allowSHA1CSRSignature)
             # Request files larger than this many bytes are rejected unread.
@@ -74,7 +76,7 @@ extension Configuration {
 
             [daemon]
             # Number of signing workers; 0 = one per CPU.
-            workers = \(Daemon().workers)
+            workers = \(DaemonSettings().workers)
 
             """
     }

@@ -5,31 +5,30 @@ import Issuance
 ///
 /// A value of this type is always usable: `load` and `parse` only hand one out when every key
 /// had the right type and an acceptable value, and relative paths have already been made
-/// relative to the config file's folder. The nested types mirror the file's sections one to
+/// relative to the config file's folder. The properties follow the file's sections one to
 /// one, so an operator's `[policy] min_rsa_bits` is `configuration.policy.minRSABits` here.
 ///
-/// Defaults are the ones in DESIGN.md section 2, with one deliberate exception:
-/// `certificate.ca_issuers_url` defaults to "not set", because the design's example URL
-/// (`http://pki.example.com/ca.cer`) must never end up in a real certificate.
+/// `[certificate]` and `[policy]` are the issuance engine's own ``CertificateProfile`` and
+/// ``IssuancePolicy``: their defaults are written once, there, and what the file says is
+/// exactly what the issuer gets. One deliberate difference from the first design:
+/// `certificate.ca_issuers_url` defaults to "not set", so that no example host ever ends up
+/// in a real certificate.
 public struct Configuration: Sendable, Equatable {
-    /// Where `dropca` looks when neither `--config` nor `DROPCA_CONFIG` says otherwise.
-    public static let systemPath = "/etc/dropca/dropca.toml"
-
-    public var spool: Spool
+    public var spool: SpoolSettings
     public var state: State
     public var ca: CA
-    public var certificate: Certificate
-    public var policy: Policy
-    public var daemon: Daemon
+    public var certificate: CertificateProfile
+    public var policy: IssuancePolicy
+    public var daemon: DaemonSettings
 
     /// Only `ca` has no default: there is no sensible CA to assume.
     public init(
-        spool: Spool = Spool(),
+        spool: SpoolSettings = SpoolSettings(),
         state: State = State(),
         ca: CA,
-        certificate: Certificate = Certificate(),
-        policy: Policy = Policy(),
-        daemon: Daemon = Daemon()
+        certificate: CertificateProfile = CertificateProfile(),
+        policy: IssuancePolicy = IssuancePolicy(),
+        daemon: DaemonSettings = DaemonSettings()
     ) {
         self.spool = spool
         self.state = state
@@ -38,6 +37,9 @@ public struct Configuration: Sendable, Equatable {
         self.policy = policy
         self.daemon = daemon
     }
+
+    /// Where `dropca` looks when neither `--config` nor `DROPCA_CONFIG` says otherwise.
+    public static let systemPath = "/etc/dropca/dropca.toml"
 
     /// The config file to read: `--config` wins, then `DROPCA_CONFIG`, then the system path.
     ///
@@ -56,7 +58,7 @@ public struct Configuration: Sendable, Equatable {
 
 extension Configuration {
     /// `[spool]`: the three folders appliances and dropca share, and how intake scans them.
-    public struct Spool: Sendable, Equatable {
+    public struct SpoolSettings: Sendable, Equatable {
         /// Appliances drop requests here.
         public var inbox: String
         /// Certificates appear here, named after the request.
@@ -113,71 +115,8 @@ extension Configuration {
         }
     }
 
-    /// `[certificate]`: what dropca puts into every certificate it issues.
-    public struct Certificate: Sendable, Equatable {
-        /// Lifetime of an issued certificate (cut to the CA's own notAfter).
-        public var validityDays: Int
-        /// notBefore lies this far in the past, for appliances whose clocks run slow.
-        public var backdateSeconds: Int
-        /// AIA caIssuers URL; empty means the extension carries no caIssuers entry.
-        public var caIssuersURL: String
-        /// AIA OCSP URL; empty means not set.
-        public var ocspURL: String
-        /// CRL distribution point; empty means no CRL Distribution Points extension.
-        public var crlURL: String
-        /// Extended key usages (names or dotted OIDs) for requests that ask for none.
-        public var defaultExtendedKeyUsage: [String]
-        /// Signature scheme when the CA key is RSA.
-        public var rsaSignature: RSASignature
-
-        public init(
-            validityDays: Int = 365,
-            backdateSeconds: Int = 3600,
-            caIssuersURL: String = "",
-            ocspURL: String = "",
-            crlURL: String = "",
-            defaultExtendedKeyUsage: [String] = [],
-            rsaSignature: RSASignature = .sha256
-        ) {
-            self.validityDays = validityDays
-            self.backdateSeconds = backdateSeconds
-            self.caIssuersURL = caIssuersURL
-            self.ocspURL = ocspURL
-            self.crlURL = crlURL
-            self.defaultExtendedKeyUsage = defaultExtendedKeyUsage
-            self.rsaSignature = rsaSignature
-        }
-    }
-
-    /// The signature an RSA CA key makes; the raw value is what the config file says.
-    public typealias RSASignature = RSASignatureScheme
-
-    /// `[policy]`: which requests are acceptable at all.
-    public struct Policy: Sendable, Equatable {
-        /// Smallest RSA modulus accepted in a request.
-        public var minRSABits: Int
-        /// EC curves accepted in a request, by their config names (`P-256`, …).
-        public var allowedCurves: [String]
-        /// Whether a request self-signed with SHA-1 is still accepted (old appliances).
-        public var allowSHA1CSRSignature: Bool
-        /// Larger request files are rejected unread.
-        public var maxCSRBytes: Int
-
-        public init(
-            minRSABits: Int = 2048,
-            allowedCurves: [String] = ["P-256", "P-384", "P-521"],
-            allowSHA1CSRSignature: Bool = false,
-            maxCSRBytes: Int = 65536
-        ) {
-            self.minRSABits = minRSABits
-            self.allowedCurves = allowedCurves
-            self.allowSHA1CSRSignature = allowSHA1CSRSignature
-            self.maxCSRBytes = maxCSRBytes
-        }
-    }
-
     /// `[daemon]`: how the running service uses the machine.
-    public struct Daemon: Sendable, Equatable {
+    public struct DaemonSettings: Sendable, Equatable {
         /// Signing workers; 0 means one per CPU.
         public var workers: Int
 

@@ -1,5 +1,5 @@
 extension Configuration {
-    /// The sections of `dropca.toml`, in the order DESIGN.md lists them.
+    /// The sections of `dropca.toml`, in the order the README and the template list them.
     ///
     /// The parser, the unknown-key messages and the template all read the key names from
     /// here, so a key added in one place cannot be forgotten in another.

@@ -4,7 +4,7 @@ import Journal
 import Logging
 
 /// The daemon's journal vocabulary: one method per event kind, each with its MESSAGE_ID
-/// and the DROPCA_* fields of DESIGN section 4, so that every issued or rejected file is
+/// and the DROPCA_* fields the README lists, so that every issued or rejected file is
 /// one readable line in `journalctl -f` and one structured record in `journalctl -o json`.
 struct DaemonLog: Sendable {
     let logger: Logger
@@ -59,14 +59,14 @@ struct DaemonLog: Sendable {
         }
     }
 
-    func rejected(file: String, rejection: Rejection, csrSHA256: String?) {
+    func rejected(file: String, refusal: Refusal, csrSHA256: String?) {
         var metadata: Logger.Metadata = [
             "file": "\(file)",
-            "reason": "\(rejection.reason)",
-            "rejection_code": "\(rejection.code.rawValue)",
+            "reason": "\(refusal.reason)",
+            "rejection_code": "\(refusal.code)",
         ]
         if let csrSHA256 { metadata["csr_sha256"] = "\(csrSHA256)" }
-        log(.requestRejected, "rejected \(file): \(rejection.reason)", metadata)
+        log(.requestRejected, "rejected \(file): \(refusal.reason)", metadata)
     }
 
     func republished(file: String, serial: String) {

@@ -1,5 +1,5 @@
-import Foundation
 import Spool
+import Synchronization
 
 /// The loop that watches the inbox and decides what to hand to the workers: inotify
 /// events, the startup/overflow/periodic scans and the settle rule (all kept by
@@ -10,8 +10,12 @@ import Spool
 /// pets it while the workers keep up or have nothing to do. It
 /// wakes every two seconds anyway, for the STATUS= line and to check the inbox is still there
 /// (checked at most every half second while busy).
-/// `@unchecked Sendable`: `tracker` and `stopRequested` are only touched under `lock`.
-final class IntakeLoop: @unchecked Sendable {
+///
+/// What other threads touch (the tracker, the stop flag, the in-flight count) is in one
+/// `Mutex`: the publisher reports finished names and the signal queue asks it to stop.
+/// The loop never holds that lock while it calls out (the inbox, the work queue, the
+/// callbacks), except for `IntakeTracker.apply`'s status look-up, which takes no lock.
+final class IntakeLoop: Sendable {
     enum Exit: Sendable, Equatable {
         case stopped
         case inboxLost(String)
@@ -27,21 +31,30 @@ final class IntakeLoop: @unchecked Sendable {
     private let log: DaemonLog
     private let clock = ContinuousClock()
 
-    private let lock = NSLock()
-    private var tracker: IntakeTracker
-    private var stopRequested = false
-    private var inFlight = 0
-    private var finishedSinceLastPet = true
+    private struct State {
+        var tracker: IntakeTracker
+        var stopRequested = false
+        var inFlight = 0
+        var finishedSinceLastPet = true
+    }
 
-    /// Called once the watch is set and the startup scan is queued (READY=1).
-    var onReady: @Sendable () -> Void = {}
-    /// Called with a one-line status every few seconds (STATUS=).
-    var onStatus: @Sendable (String) -> Void = { _ in }
-    /// Called to pet the watchdog (WATCHDOG=1).
-    var onWatchdog: @Sendable () -> Void = {}
+    private let lock: Mutex<State>
+
+    /// What the loop tells the rest of the daemon, on the loop's own thread.
+    struct Callbacks: Sendable {
+        /// Once the watch is set and the startup scan is queued (READY=1).
+        var ready: @Sendable () -> Void
+        /// A one-line status every few seconds (STATUS=).
+        var status: @Sendable (String) -> Void
+        /// Pet the watchdog (WATCHDOG=1).
+        var watchdog: @Sendable () -> Void
+    }
+
+    private let callbacks: Callbacks
 
     init(inbox: Inbox, watcher: InboxWatcher, queue: WorkQueue<SpoolName>, capacity: Int,
-         settle: Duration, rescanInterval: Duration?, watchdogInterval: Duration?, log: DaemonLog) {
+         settle: Duration, rescanInterval: Duration?, watchdogInterval: Duration?, log: DaemonLog,
+         callbacks: Callbacks) {
         self.inbox = inbox
         self.watcher = watcher
         self.queue = queue
@@ -51,11 +64,12 @@ final class IntakeLoop: @unchecked Sendable {
         // twice as often leaves room for a slow turn of the loop.
         self.watchdogInterval = watchdogInterval.map { $0 / 2 }
         self.log = log
+        self.callbacks = callbacks
         // After an inotify overflow, a file seen being written may have lost its close
         // event. `resolveLostCloses` asks the kernel whether it still has writers; when
         // the kernel will not say (no lease permission), the file is taken once it has
         // been unchanged for this long: far past `settle`, short enough not to strand it.
-        self.tracker = IntakeTracker(settle: settle, lostCloseQuiet: max(.seconds(30), settle * 10))
+        self.lock = Mutex(State(tracker: IntakeTracker(settle: settle, lostCloseQuiet: max(.seconds(30), settle * 10))))
     }
 
     /// How often a busy loop asks ``Inbox/lossReason()`` (see `run`).
@@ -63,25 +77,23 @@ final class IntakeLoop: @unchecked Sendable {
 
     /// Asks the loop to stop taking new files; safe from any thread.
     func stop() {
-        lock.withLock { stopRequested = true }
+        lock.withLock { $0.stopRequested = true }
         watcher.wake()
     }
 
     /// The workers are done with these names (issued, rejected or left alone).
     func finished(_ names: [SpoolName]) {
-        lock.withLock {
-            for name in names { tracker.finished(name) }
-            inFlight -= names.count
-            finishedSinceLastPet = true
+        lock.withLock { state in
+            for name in names { state.tracker.finished(name) }
+            state.inFlight -= names.count
+            state.finishedSinceLastPet = true
         }
         watcher.wake()
     }
 
     var statusLine: String {
-        lock.withLock {
-            let counts = tracker.counts
-            return "queued \(queue.count), in progress \(inFlight), waiting for uploads to finish \(counts[.beingWritten, default: 0] + counts[.settling, default: 0])"
-        }
+        let (counts, inFlight) = lock.withLock { ($0.tracker.counts, $0.inFlight) }
+        return "queued \(queue.count), in progress \(inFlight), waiting for uploads to finish \(counts[.beingWritten, default: 0] + counts[.settling, default: 0])"
     }
 
     func run() -> Exit {
@@ -91,16 +103,16 @@ final class IntakeLoop: @unchecked Sendable {
             return .failed("cannot list the inbox \(inbox.path): \(error)")
         }
         handOut()
-        onReady()
+        callbacks.ready()
         var nextRescan = rescanInterval.map { clock.now + $0 }
         var nextStatus = clock.now
         var nextPetCheck = watchdogInterval.map { clock.now + $0 }
         var nextLostCloseCheck: ContinuousClock.Instant? = nil
         var nextLossCheck = clock.now
 
-        while !lock.withLock({ stopRequested }) {
+        while !lock.withLock({ $0.stopRequested }) {
             let now = clock.now
-            var wakeAt = [lock.withLock { tracker.pendingDeadline() }, nextRescan, nextPetCheck, nextLostCloseCheck, Optional(nextStatus)]
+            var wakeAt = [lock.withLock { $0.tracker.pendingDeadline() }, nextRescan, nextPetCheck, nextLostCloseCheck, Optional(nextStatus)]
                 .compactMap { $0 }.min() ?? now + .seconds(5)
             if wakeAt < now { wakeAt = now }
             let events: [InboxEvent]
@@ -115,11 +127,11 @@ final class IntakeLoop: @unchecked Sendable {
                     return .inboxLost(reason)
                 case .overflow:
                     log.overflow()
-                    lock.withLock { tracker.overflowed() }
+                    lock.withLock { $0.tracker.overflowed() }
                     do { try scan() } catch { return .failed("cannot list the inbox \(inbox.path): \(error)") }
                     nextLostCloseCheck = clock.now
                 default:
-                    lock.withLock { tracker.apply(event, status: { inbox.status(of: $0) }) }
+                    lock.withLock { $0.tracker.apply(event, status: { inbox.status(of: $0) }) }
                 }
             }
 
@@ -133,11 +145,11 @@ final class IntakeLoop: @unchecked Sendable {
                 }
                 nextLossCheck = after + Self.lossCheckInterval
             }
-            if let deadline = lock.withLock({ tracker.pendingDeadline() }), deadline <= after {
-                let names = lock.withLock { tracker.namesToRecheck() }
+            if let deadline = lock.withLock({ $0.tracker.pendingDeadline() }), deadline <= after {
+                let names = lock.withLock { $0.tracker.namesToRecheck() }
                 let statuses = names.map { ($0, inbox.status(of: $0)) }
-                lock.withLock {
-                    for (name, status) in statuses { tracker.observed(name, status: status, at: after) }
+                lock.withLock { state in
+                    for (name, status) in statuses { state.tracker.observed(name, status: status, at: after) }
                 }
             }
             if let due = nextLostCloseCheck, due <= after {
@@ -150,17 +162,17 @@ final class IntakeLoop: @unchecked Sendable {
             handOut()
 
             if after >= nextStatus {
-                onStatus(statusLine)
+                callbacks.status(statusLine)
                 nextStatus = after + .seconds(2)
             }
             if let interval = watchdogInterval, let due = nextPetCheck, after >= due {
                 // Pet only when work moves: a hung worker pool must let the watchdog fire.
-                let healthy = lock.withLock { () -> Bool in
-                    let ok = finishedSinceLastPet || inFlight == 0
-                    finishedSinceLastPet = false
+                let healthy = lock.withLock { state -> Bool in
+                    let ok = state.finishedSinceLastPet || state.inFlight == 0
+                    state.finishedSinceLastPet = false
                     return ok
                 }
-                if healthy { onWatchdog() }
+                if healthy { callbacks.watchdog() }
                 nextPetCheck = after + interval
             }
         }
@@ -171,11 +183,11 @@ final class IntakeLoop: @unchecked Sendable {
     /// says nobody has open for writing are complete, so they count as closed now.
     /// Returns true when no such file is left to ask about.
     private func resolveLostCloses() -> Bool {
-        let doubtful = lock.withLock { tracker.namesToRecheck().filter { tracker.state(of: $0) == .beingWritten } }
+        let doubtful = lock.withLock { state in state.tracker.namesToRecheck().filter { state.tracker.state(of: $0) == .beingWritten } }
         var unresolved = 0
         for name in doubtful {
             if inbox.hasWriters(name) == false {
-                lock.withLock { tracker.closedWrite(name) }
+                lock.withLock { $0.tracker.closedWrite(name) }
             } else {
                 unresolved += 1
             }
@@ -186,16 +198,16 @@ final class IntakeLoop: @unchecked Sendable {
     private func scan() throws {
         let entries = try inbox.scan()
         let now = clock.now
-        lock.withLock { tracker.scanned(entries, at: now) }
+        lock.withLock { $0.tracker.scanned(entries, at: now) }
     }
 
     /// Moves ready names into the work queue while it has room.
     private func handOut() {
         var names: [SpoolName] = []
-        lock.withLock {
-            while inFlight < capacity, let name = tracker.nextReady() {
+        lock.withLock { state in
+            while state.inFlight < capacity, let name = state.tracker.nextReady() {
                 names.append(name)
-                inFlight += 1
+                state.inFlight += 1
             }
         }
         for name in names { queue.push(name) }

@@ -12,15 +12,14 @@ struct IssuanceWorker: Sendable {
 
     func process(_ name: SpoolName) -> WorkResult {
         if case .unsafe(let why) = name.classification {
-            return .rejected(name: name, rejection: Rejection(.unsafeName, "the file name is not allowed: \(why)"),
-                             identity: nil, contents: nil, csrSHA256: nil)
+            return .rejected(name: name, refusal: .spool(.unsafeName(why)), identity: nil, contents: nil, csrSHA256: nil)
         }
         let issuer = self.issuer()
         switch inbox.take(name, maxBytes: issuer.policy.maxCSRBytes) {
         case .vanished, .changed:
             return .leftAlone(name: name)
         case .refused(let refusal, let reason):
-            return .rejected(name: name, rejection: Rejection(Self.code(for: refusal), reason),
+            return .rejected(name: name, refusal: .spool(SpoolRefusal(refusal, reason: reason)),
                              identity: nil, contents: nil, csrSHA256: nil)
         case .contents(let bytes, let identity):
             let digest = Issuer.sha256Hex(bytes)
@@ -36,18 +35,8 @@ struct IssuanceWorker: Sendable {
             case .success(let certificate):
                 return .issued(name: name, certificate: certificate, identity: identity)
             case .failure(let rejection):
-                return .rejected(name: name, rejection: rejection, identity: identity, contents: bytes, csrSHA256: digest)
+                return .rejected(name: name, refusal: .request(rejection), identity: identity, contents: bytes, csrSHA256: digest)
             }
-        }
-    }
-
-    static func code(for refusal: IntakeRefusal) -> Rejection.Code {
-        switch refusal {
-        case .symlink: return .symlink
-        case .notRegularFile: return .notRegularFile
-        case .multipleLinks: return .multipleLinks
-        case .tooLarge: return .tooLarge
-        case .unreadable: return .unreadable
         }
     }
 }

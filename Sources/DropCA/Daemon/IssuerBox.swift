@@ -1,16 +1,13 @@
-import Foundation
 import Issuance
+import Synchronization
 
 /// The issuer currently in force; SIGHUP swaps it while workers keep issuing.
-/// `@unchecked Sendable`: `current` is only read and written under `lock`, and `Issuer`
-/// itself is Sendable.
-final class IssuerBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: Issuer
+final class IssuerBox: Sendable {
+    private let current: Mutex<Issuer>
 
-    init(_ issuer: Issuer) { current = issuer }
+    init(_ issuer: Issuer) { current = Mutex(issuer) }
 
-    var issuer: Issuer { lock.withLock { current } }
+    var issuer: Issuer { current.withLock { $0 } }
 
-    func replace(with issuer: Issuer) { lock.withLock { current = issuer } }
+    func replace(with issuer: Issuer) { current.withLock { $0 = issuer } }
 }

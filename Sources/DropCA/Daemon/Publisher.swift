@@ -84,15 +84,15 @@ struct Publisher: Sendable {
 
         // 3. Move rejections.
         var rejections: [RejectionRecord] = []
-        for case .rejected(let name, let rejection, let identity, let contents, let digest) in batch {
+        for case .rejected(let name, let refusal, let identity, let contents, let digest) in batch {
             do {
-                let outcome = try failed.reject(name, from: inbox, reason: rejection.reason, details: rejection.details,
+                let outcome = try failed.reject(name, from: inbox, reason: refusal.reason, details: refusal.details,
                                                 expecting: identity, contents: contents)
                 switch outcome {
                 case .moved, .copied, .reasonOnly:
                     rejections.append(RejectionRecord(sourceFile: name.description, csrSHA256: digest,
-                                                      code: rejection.code.rawValue, reason: rejection.reason, rejectedAt: now))
-                    log.rejected(file: name.description, rejection: rejection, csrSHA256: digest)
+                                                      code: refusal.code, reason: refusal.reason, rejectedAt: now))
+                    log.rejected(file: name.description, refusal: refusal, csrSHA256: digest)
                 case .vanished, .replaced:
                     break
                 }
@@ -157,41 +157,4 @@ struct Publisher: Sendable {
             sourceFile: name.description, csrSHA256: certificate.csrSHA256, certificate: Data(certificate.der)
         )
     }
-}
-
-/// Runs a closure on another thread while the caller goes on; ``result()`` waits for it.
-/// `@unchecked Sendable`: `outcome` is written once, before `done` is signalled, and read
-/// only after waiting for that signal.
-final class Concurrently<Value: Sendable>: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var outcome: Result<Value, any Error> = .failure(CancellationError())
-
-    init(_ body: @escaping @Sendable () throws -> Value) {
-        DispatchQueue.global().async {
-            self.outcome = Result { try body() }
-            self.done.signal()
-        }
-    }
-
-    /// Waits for the closure and returns what it returned, or throws what it threw.
-    func result() throws -> Value {
-        done.wait()
-        return try outcome.get()
-    }
-}
-
-/// Running totals for STATUS= lines and the stop message.
-final class DaemonCounters: @unchecked Sendable {
-    private let lock = NSLock()
-    private var issuedCount = 0
-    private var rejectedCount = 0
-
-    func add(issued: Int, rejected: Int) {
-        lock.withLock {
-            issuedCount += issued
-            rejectedCount += rejected
-        }
-    }
-
-    var totals: (issued: Int, rejected: Int) { lock.withLock { (issuedCount, rejectedCount) } }
 }

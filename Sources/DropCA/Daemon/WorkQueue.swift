@@ -1,27 +1,33 @@
-import Foundation
+import DequeModule
+import Dispatch
+import Synchronization
 
 /// A blocking FIFO between threads, closed once for shutdown.
 ///
 /// The intake loop bounds what it puts in (it hands out names only while `count` is below
 /// the queue's capacity), so a burst of 20,000 uploads waits in the inbox, not in memory.
-/// `@unchecked Sendable`: every access to `items`, `closed` and `unfinished` holds `condition`.
-final class WorkQueue<Item: Sendable>: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var items: [Item] = []
-    private var head = 0
-    private var closed = false
-    /// Items pushed and not yet reported done with ``markDone()`` (queued ones included).
-    private var unfinished = 0
-    /// Set while ``popBatch(waitingUpTo:target:gather:moreComing:)`` tops up a batch: the
-    /// size at which a push wakes it.
-    private var gatheringTarget: Int?
+/// All state is in one `Mutex`; consumers sleep through ``Sleepers``.
+final class WorkQueue<Item: Sendable>: Sendable {
+    private struct State {
+        var items = Deque<Item>()
+        var closed = false
+        /// Items pushed and not yet reported done with ``markDone()`` (queued ones included).
+        var unfinished = 0
+        /// Set while ``popBatch(waitingUpTo:target:gather:moreComing:)`` tops up a batch:
+        /// the size at which a push wakes it.
+        var gatheringTarget: Int?
+        var sleepers = Sleepers.SleeperCount()
+    }
 
-    var count: Int { condition.withLock { items.count - head } }
+    private let state = Mutex(State())
+    private let sleepers = Sleepers()
+
+    var count: Int { state.withLock { $0.items.count } }
 
     /// Items pushed whose consumer has not called ``markDone()`` yet: queued or being worked
     /// on. The publisher reads it on the names queue to know whether more results are on
     /// their way (see ``popBatch(waitingUpTo:target:gather:moreComing:)``).
-    var outstanding: Int { condition.withLock { unfinished } }
+    var outstanding: Int { state.withLock { $0.unfinished } }
 
     /// Queues `item` and wakes a waiting consumer, except one that is topping up a batch
     /// which this item does not fill: it is woken when the batch is full, when its
@@ -29,33 +35,33 @@ final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     /// more is on its way). On two busy CPUs a wake-up per result cost the workers a
     /// context switch for each certificate.
     func push(_ item: Item, wakeGatherer: Bool = true) {
-        condition.withLock {
-            items.append(item)
-            unfinished += 1
-            if let target = gatheringTarget, items.count - head < target, !wakeGatherer { return }
-            condition.signal()
+        let woken = state.withLock { state -> Int in
+            state.items.append(item)
+            state.unfinished += 1
+            if let target = state.gatheringTarget, state.items.count < target, !wakeGatherer { return 0 }
+            return state.sleepers.leave()
         }
+        sleepers.wake(woken)
     }
 
     /// A consumer is done with one popped item (call it before handing on what it made).
     func markDone() {
-        condition.withLock { unfinished -= 1 }
+        state.withLock { $0.unfinished -= 1 }
     }
 
     /// The next item, waiting for one; nil once the queue is closed and drained, or when
     /// `dropPending` closed it.
     func pop() -> Item? {
-        condition.lock()
-        defer { condition.unlock() }
-        while head == items.count && !closed { condition.wait() }
-        guard head < items.count else { return nil }
-        let item = items[head]
-        head += 1
-        if head > 1024 && head * 2 > items.count {
-            items.removeFirst(head)
-            head = 0
+        while true {
+            let taken = state.withLock { state -> Item?? in
+                if let item = state.items.popFirst() { return .some(item) }
+                if state.closed { return .some(nil) }
+                state.sleepers.enter()
+                return nil
+            }
+            if let taken { return taken }
+            sleepers.sleep(until: .distantFuture) { state.withLock { $0.sleepers.withdraw() } }
         }
-        return item
     }
 
     /// Everything queued, waiting up to `timeout` seconds for a first item (empty when none
@@ -67,43 +73,65 @@ final class WorkQueue<Item: Sendable>: @unchecked Sendable {
     /// comes made batches of one to four certificates and spent the CPU the workers needed
     /// on per-batch work (`scripts/bench`, tmpfs spool: average batch 4). A single upload
     /// into an idle daemon never waits: nothing else is on its way then.
-    func popBatch(waitingUpTo timeout: TimeInterval, target: Int, gather: TimeInterval, moreComing: () -> Bool) -> [Item] {
-        condition.lock()
-        defer { condition.unlock() }
-        if head == items.count && !closed {
-            _ = condition.wait(until: Date(timeIntervalSinceNow: timeout))
-        }
-        if head < items.count {
-            let deadline = Date(timeIntervalSinceNow: gather)
-            gatheringTarget = target
-            while items.count - head < target && !closed && moreComing() {
-                if !condition.wait(until: deadline) { break }
+    ///
+    /// Lock order: `moreComing` is called outside this queue's lock (the publisher passes
+    /// the names queue's ``outstanding``, which takes that queue's lock), so no thread ever
+    /// holds two queue locks at once.
+    func popBatch(waitingUpTo timeout: Double, target: Int, gather: Double, moreComing: () -> Bool) -> [Item] {
+        let firstDeadline = DispatchTime.now() + timeout
+        // Wait for a first item.
+        while true {
+            let ready = state.withLock { state -> Bool in
+                if !state.items.isEmpty || state.closed { return true }
+                state.sleepers.enter()
+                return false
             }
-            gatheringTarget = nil
+            if ready || DispatchTime.now() >= firstDeadline { break }
+            sleepers.sleep(until: firstDeadline) { state.withLock { $0.sleepers.withdraw() } }
+            if DispatchTime.now() >= firstDeadline { break }
         }
-        let taken = Array(items[head...])
-        items.removeAll(keepingCapacity: true)
-        head = 0
-        return taken
+        // Top up while more is on its way.
+        let gatherDeadline = DispatchTime.now() + gather
+        while true {
+            let full = state.withLock { state -> Bool in
+                state.items.isEmpty || state.items.count >= target || state.closed
+            }
+            if full || !moreComing() || DispatchTime.now() >= gatherDeadline { break }
+            let sleeping = state.withLock { state -> Bool in
+                // Looked at again under the lock: a push between the two looks must not be missed.
+                guard state.items.count < target, !state.closed else { return false }
+                state.gatheringTarget = target
+                state.sleepers.enter()
+                return true
+            }
+            guard sleeping else { break }
+            sleepers.sleep(until: gatherDeadline) { state.withLock { $0.sleepers.withdraw() } }
+            state.withLock { $0.gatheringTarget = nil }
+        }
+        return state.withLock { state in
+            let taken = Array(state.items)
+            state.items.removeAll(keepingCapacity: true)
+            return taken
+        }
     }
 
     /// No more items will come; waiting consumers return nil once the queue is empty.
     /// Returns the items that were still queued when `dropPending` is set.
     @discardableResult
     func close(dropPending: Bool = false) -> [Item] {
-        condition.withLock {
-            closed = true
+        let (dropped, woken) = state.withLock { state -> ([Item], Int) in
+            state.closed = true
             var dropped: [Item] = []
             if dropPending {
-                dropped = Array(items[head...])
-                unfinished -= dropped.count
-                items.removeAll()
-                head = 0
+                dropped = Array(state.items)
+                state.unfinished -= dropped.count
+                state.items.removeAll()
             }
-            condition.broadcast()
-            return dropped
+            return (dropped, state.sleepers.leave(Int.max))
         }
+        sleepers.wake(woken)
+        return dropped
     }
 
-    var isClosedAndEmpty: Bool { condition.withLock { closed && head == items.count } }
+    var isClosedAndEmpty: Bool { state.withLock { $0.closed && $0.items.isEmpty } }
 }

@@ -11,7 +11,7 @@ enum WorkResult: Sendable {
     /// that one again rather than issuing a second.
     case republish(name: SpoolName, record: IssuanceRecord, identity: FileIdentity)
     /// To `failed/` with a reason.
-    case rejected(name: SpoolName, rejection: Rejection, identity: FileIdentity?, contents: [UInt8]?, csrSHA256: String?)
+    case rejected(name: SpoolName, refusal: Refusal, identity: FileIdentity?, contents: [UInt8]?, csrSHA256: String?)
     /// Nothing to do now: the entry vanished or changed while it was read (its own events
     /// bring it back), or shutdown began.
     case leftAlone(name: SpoolName)

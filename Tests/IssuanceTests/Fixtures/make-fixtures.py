@@ -3,7 +3,7 @@
 
 Writes, next to this script:
   ca/            test CA certificates and keys
-  requests/      one PKCS#10 request per policy rule (DESIGN.md section 1)
+  requests/      one PKCS#10 request per policy rule (the README's issuance policy)
   corpus/        requests as real tools and appliances produce them
   manifest.json  the expected outcome of every file in requests/ and corpus/
 
@@ -248,7 +248,7 @@ def ku_bits(value):
 
 
 def ku_after(key_oid, bits):
-    """DESIGN.md section 1: the KU bits the certificate keeps."""
+    """The README's issuance policy: the KU bits the certificate keeps."""
     bits = [b for b in bits if b not in ("keyCertSign", "cRLSign")]
     if key_oid in (OID_RSA, OID_RSA_PSS):
         bits = [b for b in bits if b not in ("keyAgreement", "encipherOnly", "decipherOnly")]
@@ -440,7 +440,7 @@ def emit(rel, data, expect, code=None, made_by="", note="", policy=None, ku=None
     """Write a request file and record its manifest entry.
 
     For issued entries key_usage_after, key_usage_critical and san_critical are
-    worked out from the request and the DESIGN.md rules; `ku` (when given) is
+    worked out from the request and the README's rules; `ku` (when given) is
     the hand-written expectation and must agree with that.
     """
     path = HERE / rel

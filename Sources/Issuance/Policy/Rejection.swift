@@ -1,6 +1,11 @@
 /// Why a request was refused: a stable code for tests, the ledger and the journal's
-/// MESSAGE_ID, and a one-line reason in an operator's words that names the setting
-/// involved where there is one.
+/// `DROPCA_REJECTION_CODE`, and a one-line reason in an operator's words that names the
+/// setting involved where there is one.
+///
+/// Only what the issuance engine decides from a request's bytes. What the spool refuses
+/// before a byte is parsed (links, folders, unsafe names) is `Spool.SpoolRefusal`; the
+/// daemon carries either as one `Refusal`. The raw values of both share one namespace in
+/// the ledger, so no code here may reuse one of the spool's.
 public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
     /// Stable identifiers; new codes may be added, existing ones never change meaning.
     public enum Code: String, Sendable, CaseIterable {
@@ -19,12 +24,6 @@ public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
         case duplicateExtension
         case malformedExtension
         case namesNobody
-        // Raised by the spool before a byte of the file is parsed.
-        case unsafeName
-        case symlink
-        case notRegularFile
-        case multipleLinks
-        case unreadable
         // The request was fine but the CA could not sign it (expired CA, OpenSSL failure).
         case issuerFailure
     }

@@ -21,7 +21,7 @@ public struct OneShotIssuance {
     let issuer: Issuer
     let destination: Destination
 
-    public init(issuer: Issuer, destination: Destination) {
+    init(issuer: Issuer, destination: Destination) {
         self.issuer = issuer
         self.destination = destination
     }
@@ -32,18 +32,14 @@ public struct OneShotIssuance {
     }
 
     private func issueOne(_ path: String, now: Date) -> Outcome {
-        // Operators name these files themselves, so any readable file is fine, but never
-        // read more than the policy would accept.
-        let limit = issuer.policy.maxCSRBytes + 1
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            return .rejected(input: path, reason: "cannot be opened for reading")
-        }
-        defer { try? handle.close() }
+        // Operators name these files themselves, so any readable file is fine (symbolic
+        // links followed), but never read more than the policy would accept.
         let bytes: [UInt8]
         do {
-            bytes = [UInt8](try handle.read(upToCount: limit) ?? Data())
+            let limit = issuer.policy.maxCSRBytes
+            bytes = try BoundedFile.read(path, limit: limit, what: "request", limitName: "policy.max_csr_bytes = \(limit)")
         } catch {
-            return .rejected(input: path, reason: "cannot be read: \(error.localizedDescription)")
+            return .rejected(input: path, reason: error.reason)
         }
         switch issuer.issue(bytes, now: now) {
         case .failure(let rejection):

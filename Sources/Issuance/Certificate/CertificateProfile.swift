@@ -38,30 +38,3 @@ public enum RSASignatureScheme: String, Sendable, CaseIterable {
     case sha512
     case pssSHA256 = "pss-sha256"
 }
-
-/// The Extended Key Usage names `certificate.default_extended_key_usage` accepts, the
-/// same short names SCEPman's DefaultEkus and OpenSSL use, with their OIDs (RFC 5280
-/// 4.2.1.12), in the order messages list them.
-public enum ExtendedKeyUsageName {
-    public static let all: [(name: String, oid: String)] = [
-        ("serverAuth", "1.3.6.1.5.5.7.3.1"),
-        ("clientAuth", "1.3.6.1.5.5.7.3.2"),
-        ("codeSigning", "1.3.6.1.5.5.7.3.3"),
-        ("emailProtection", "1.3.6.1.5.5.7.3.4"),
-        ("timeStamping", "1.3.6.1.5.5.7.3.8"),
-        ("OCSPSigning", "1.3.6.1.5.5.7.3.9"),
-    ]
-
-    /// The dotted OID for a name, or the input itself when it already is a dotted OID.
-    public static func oid(for entry: String) -> String? {
-        if let known = all.first(where: { $0.name == entry }) { return known.oid }
-        let arcs = entry.split(separator: ".", omittingEmptySubsequences: false)
-        guard arcs.count >= 2, arcs.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigitCharacter) }),
-              let first = Int(arcs[0]), first <= 2 else { return nil }
-        return entry
-    }
-}
-
-extension Character {
-    fileprivate var isASCIIDigitCharacter: Bool { isASCII && isNumber }
-}

@@ -109,7 +109,7 @@ struct PreparedFields {
         guard let usage = EXTENDED_KEY_USAGE_new() else { return nil }
         defer { EXTENDED_KEY_USAGE_free(usage) }
         for entry in entries {
-            guard let oid = ExtendedKeyUsageName.oid(for: entry), let object = OBJ_txt2obj(oid, 1) else { return nil }
+            guard let oid = ExtendedKeyUsage.oid(for: entry), let object = OBJ_txt2obj(oid, 1) else { return nil }
             guard COpenSSL_sk_ASN1_OBJECT_push(usage, object) > 0 else {
                 ASN1_OBJECT_free(object)
                 return nil

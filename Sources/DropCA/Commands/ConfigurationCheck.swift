@@ -3,7 +3,7 @@ import Issuance
 
 /// `dropca check-config`: everything `dropca run` would refuse at start, found before
 /// the service is restarted: the file itself, the CA pair, and the folders.
-public struct ConfigurationCheck {
+public enum ConfigurationCheck {
     public struct Report: Sendable {
         public var errors: [String] = []
         public var warnings: [String] = []
@@ -11,19 +11,22 @@ public struct ConfigurationCheck {
         public var passed: Bool { errors.isEmpty }
     }
 
-    public static func run(configPath: String, environment: [String: String], now: Date = Date()) -> Report {
+    /// The configuration is loaded through ``Invocation/loadConfiguration()`` and the CA
+    /// through the same loader the daemon uses, separately, so that a broken CA is reported
+    /// alongside folder problems rather than hiding them.
+    static func run(_ invocation: Invocation, now: Date = Date()) -> Report {
         var report = Report()
         let configuration: Configuration
         do {
-            configuration = try Configuration.load(path: configPath, environment: environment)
+            configuration = try invocation.loadConfiguration()
         } catch {
-            report.errors.append(contentsOf: "\(error)".split(separator: "\n").map(String.init))
+            report.errors.append(contentsOf: error.lines)
             return report
         }
-        report.notes.append("\(configPath): syntax and values are valid")
+        report.notes.append("\(invocation.configPath): syntax and values are valid")
 
         do {
-            let issuer = try AuthorityLoader.issuer(for: configuration, environment: environment, now: now)
+            let issuer = try AuthorityLoader.issuer(for: configuration, environment: invocation.environment, now: now)
             report.notes.append("CA: \(issuer.authority.summary); key matches certificate")
             let wanted = now.addingTimeInterval(TimeInterval(configuration.certificate.validityDays) * 86_400)
             if issuer.authority.notAfter < wanted {
@@ -42,7 +45,7 @@ public struct ConfigurationCheck {
         if let problem = stateDirectoryProblem(configuration.state.directory) {
             report.errors.append("state.directory = \(configuration.state.directory): \(problem)")
         }
-        if configuration.certificate.caIssuersURL.isEmpty && configuration.certificate.ocspURL.isEmpty {
+        if configuration.certificate.caIssuersURL == nil && configuration.certificate.ocspURL == nil {
             report.warnings.append("neither certificate.ca_issuers_url nor certificate.ocsp_url is set: certificates will carry no Authority Information Access, so relying parties cannot fetch the CA certificate")
         }
         return report

@@ -5,7 +5,7 @@ import Ledger
 public enum LedgerPresentation {
     private static func timestamp(_ date: Date) -> String { date.formatted(.iso8601) }
 
-    /// One object per certificate with the keys DESIGN section 2 promises scripts.
+    /// One object per certificate with the keys the README promises scripts (`dropca list --json`).
     public static func json(_ records: [IssuanceRecord]) -> String {
         let objects: [[String: Any]] = records.map { record in
             var object: [String: Any] = [

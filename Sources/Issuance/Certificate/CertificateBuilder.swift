@@ -1,7 +1,7 @@
 import Foundation
 internal import COpenSSL
 
-/// Builds and signs one certificate from an accepted request (DESIGN section 1, "The
+/// Builds and signs one certificate from an accepted request (the README's "Issuance policy, for operators", "The
 /// certificate"). Subject, public key and carried-over extension values are copied as
 /// encoded objects, never re-typed, so the certificate holds the request's bytes.
 struct CertificateBuilder {

@@ -1,0 +1,25 @@
+import Issuance
+import Journal
+import Logging
+
+extension Invocation {
+    /// `dropca run`: sends logging to `logTarget`, loads the configuration and the CA, and
+    /// runs the daemon until SIGTERM/SIGINT. Returns the exit status: 0 after a stop, 1 on a
+    /// fatal error (the inbox lost, the state directory unusable), 2 when the configuration
+    /// or the CA does not load or another instance holds the state directory.
+    public func runDaemon(logTarget: LogTarget) -> Int32 {
+        LoggingSetup.bootstrap(target: logTarget, environment: environment)
+        let logger = Logger(label: "dropca")
+        let log = DaemonLog(logger: logger)
+        let loaded: (configuration: Configuration, issuer: Issuer)
+        do {
+            loaded = try loadAuthority()
+        } catch {
+            for line in error.lines { log.startupFailed(line) }
+            return 2
+        }
+        let daemon = Daemon(invocation: self, configuration: loaded.configuration, issuer: loaded.issuer,
+                            log: log, notifier: Notifier())
+        return daemon.run()
+    }
+}

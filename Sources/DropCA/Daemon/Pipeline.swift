@@ -1,0 +1,117 @@
+import Foundation
+import Issuance
+import Journal
+import Spool
+
+/// The daemon's three stages and the two queues between them:
+/// intake loop (this thread: ``IntakeLoop/run()``) → names queue → `daemon.workers`
+/// worker threads (``IssuanceWorker``, CPU-bound) → results queue → one publisher thread
+/// (``Publisher``, fsync-bound, batches) → back to intake as "finished".
+///
+/// The intake loop never has more names out than ``inFlightLimit(workers:)``, so a burst
+/// waits in the inbox rather than in memory. ``start()`` starts the workers and the
+/// publisher; ``drain()``, after the intake loop has returned, drops names not yet started
+/// (they stay in the inbox), finishes what the workers hold and publishes it.
+final class Pipeline: Sendable {
+    let intake: IntakeLoop
+    private let names = WorkQueue<SpoolName>()
+    private let results = WorkQueue<WorkResult>()
+    private let workerCount: Int
+    private let worker: IssuanceWorker
+    private let publisher: Publisher
+    private let outbox: Outbox
+    private let counters: DaemonCounters
+    private let workers = DispatchGroup()
+    private let publishing = DispatchGroup()
+
+    init(spool: SpoolResources, watcher: InboxWatcher, configuration: Configuration, issuerBox: IssuerBox,
+         counters: DaemonCounters, log: DaemonLog, notifier: Notifier) {
+        let workerCount = configuration.daemon.effectiveWorkers
+        let inbox = configuration.spool.inbox
+        self.workerCount = workerCount
+        self.counters = counters
+        self.outbox = spool.outbox
+        self.worker = IssuanceWorker(inbox: spool.inbox, ledger: spool.ledger, issuer: { issuerBox.issuer })
+        self.publisher = Publisher(inbox: spool.inbox, outbox: spool.outbox, failed: spool.failed, ledger: spool.ledger, log: log)
+        self.intake = IntakeLoop(
+            inbox: spool.inbox, watcher: watcher, queue: names, capacity: Self.inFlightLimit(workers: workerCount),
+            settle: .milliseconds(Int64(configuration.spool.settleSeconds * 1000)),
+            rescanInterval: configuration.spool.rescanSeconds > 0 ? .seconds(configuration.spool.rescanSeconds) : nil,
+            watchdogInterval: notifier.watchdogInterval, log: log,
+            callbacks: IntakeLoop.Callbacks(
+                ready: {
+                    _ = notifier.ready()
+                    log.started("dropca started: watching \(inbox) with \(workerCount) workers; \(issuerBox.issuer.authority.summary)")
+                },
+                status: { line in
+                    let totals = counters.totals
+                    _ = notifier.status("issued \(totals.issued), rejected \(totals.rejected); \(line)")
+                },
+                watchdog: { _ = notifier.watchdog() }
+            )
+        )
+    }
+
+    /// Starts the worker threads and the publisher thread.
+    func start() {
+        outbox.keepSpares()
+        let (names, results, worker) = (self.names, self.results, self.worker)
+        for index in 0..<workerCount {
+            Self.thread(named: "dropca-worker-\(index)", group: workers) {
+                while let name = names.pop() {
+                    let result = worker.process(name)
+                    names.markDone()
+                    // The publisher gathering a batch is woken when the batch is full or
+                    // when this was the last name out, not for every result.
+                    results.push(result, wakeGatherer: names.outstanding == 0)
+                }
+            }
+        }
+        let (publisher, intake, outbox, counters) = (self.publisher, self.intake, self.outbox, self.counters)
+        Self.thread(named: "dropca-publisher", group: publishing) {
+            while true {
+                // Batches of up to 256 gathered for at most 10 ms while workers are still
+                // busy: enough to spread the per-batch fsyncs thin, and a small delay next
+                // to the fsyncs themselves. An upload into an idle daemon is not held back.
+                let batch = results.popBatch(waitingUpTo: 1, target: 256, gather: 0.01) { names.outstanding > 0 }
+                if batch.isEmpty {
+                    if results.isClosedAndEmpty { break }
+                    continue
+                }
+                publisher.publish(batch, counters: counters)
+                intake.finished(batch.map(\.name))
+                outbox.keepSpares()
+            }
+        }
+    }
+
+    /// After the intake loop returned: names queued but not started stay in the inbox;
+    /// what the workers hold is finished and published; then the threads are gone.
+    func drain() {
+        names.close(dropPending: true)
+        workers.wait()
+        results.close()
+        publishing.wait()
+        outbox.removeSpares()
+    }
+
+    /// How many names may be out of the inbox at once: queued, being issued, or waiting
+    /// for the publisher. It has to cover what the workers sign while the publisher spends
+    /// a batch's few fsyncs (milliseconds each), or the workers run dry and every batch
+    /// stays small; 64 capped a P-256 burst at batches of about 32 and left the CPUs half
+    /// idle (`scripts/bench`). 1024 names cost about 4 MB at most (a result holds one
+    /// certificate), and a burst of any size still waits in the inbox, not in memory.
+    static func inFlightLimit(workers: Int) -> Int {
+        max(1024, workers * 128)
+    }
+
+    private static func thread(named name: String, group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
+        group.enter()
+        let thread = Thread {
+            body()
+            group.leave()
+        }
+        thread.name = name
+        thread.start()
+    }
+}

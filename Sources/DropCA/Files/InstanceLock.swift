@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import SystemPackage
+
+/// The one `dropca run` on a state directory: an exclusive `flock(2)` on
+/// `state.directory/dropca.lock`, taken before the daemon touches the spool or the ledger
+/// and held for its whole life, with its PID in the file for the message a second one gets.
+///
+/// Two daemons on one state directory (a second unit, a manual run beside the service)
+/// would both take the same inputs and issue them twice; the ledger's in-memory look-ups
+/// (`Ledger.UnpublishedSources`) also assume one writer. `flock` rather than a POSIX
+/// record lock: it belongs to the open file description, so no other `close` of the file
+/// in this process drops it, and the kernel releases it when the process dies, SIGKILL
+/// included, so a crash never leaves a stale lock behind (a stale PID in the file is
+/// harmless; the lock, not the file, decides).
+final class InstanceLock: Sendable {
+    static let fileName = "dropca.lock"
+
+    /// Why the lock could not be taken.
+    enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        /// Another process holds it; its PID as the file says, when readable.
+        case held(directory: String, pid: Int32?)
+        /// The lock file cannot be opened or locked at all.
+        case unusable(path: String, reason: String)
+
+        var description: String {
+            switch self {
+            case .held(let directory, let pid):
+                "another dropca (pid \(pid.map(String.init) ?? "unknown")) is using \(directory)"
+            case .unusable(let path, let reason):
+                "\(path): cannot take the instance lock: \(reason)"
+            }
+        }
+    }
+
+    private let descriptor: FileDescriptor
+    let path: String
+
+    /// Takes the lock on `directory`, which must exist; never waits.
+    init(directory: String) throws(Failure) {
+        let path = directory.hasSuffix("/") ? directory + Self.fileName : directory + "/" + Self.fileName
+        self.path = path
+        let descriptor: FileDescriptor
+        do {
+            // 0644: the PID is no secret; the state directory itself is 0700.
+            descriptor = try FileDescriptor.open(
+                FilePath(path), .readWrite, options: [.create, .closeOnExec, .noFollow],
+                permissions: [.ownerReadWrite, .groupRead, .otherRead]
+            )
+        } catch {
+            throw .unusable(path: path, reason: "\(error)")
+        }
+        if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            let pid = Self.recordedPID(descriptor)
+            try? descriptor.close()
+            if code == EWOULDBLOCK {
+                throw .held(directory: directory, pid: pid)
+            }
+            throw .unusable(path: path, reason: "\(Errno(rawValue: code))")
+        }
+        self.descriptor = descriptor
+        // Best effort: the PID only improves the message a second instance prints.
+        let line = Array("\(getpid())\n".utf8)
+        _ = ftruncate(descriptor.rawValue, 0)
+        _ = try? descriptor.writeAll(toAbsoluteOffset: 0, line)
+    }
+
+    deinit {
+        // Closing the only descriptor of the open file description releases the lock.
+        try? descriptor.close()
+    }
+
+    private static func recordedPID(_ descriptor: FileDescriptor) -> Int32? {
+        var buffer = [UInt8](repeating: 0, count: 32)
+        guard let count = try? buffer.withUnsafeMutableBytes({ try descriptor.read(fromAbsoluteOffset: 0, into: $0) }), count > 0 else {
+            return nil
+        }
+        let text = String(decoding: buffer[..<count], as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+        return Int32(text).flatMap { $0 > 0 ? $0 : nil }
+    }
+}
