@@ -31,6 +31,8 @@ public func customMutator(_ data: UnsafeMutablePointer<UInt8>?, _ size: Int, _ m
 func LLVMFuzzerMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int) -> Int
 
 /// Signs requests with the fuzzer's own keys (TestMaterial.swift).
+/// `@unchecked Sendable`: the keys are made in `init` and only read after it (an
+/// `EVP_PKEY` may sign on several threads at once), like `CertificateAuthority`'s.
 final class RequestSigner: @unchecked Sendable {
     static let shared = RequestSigner()
 

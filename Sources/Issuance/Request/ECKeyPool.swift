@@ -18,7 +18,9 @@ final class ECKeyPool: Sendable {
 
     private let idle = Mutex<[Int32: [KeyHandle]]>([:])
 
-    /// A key whose pointer crosses the mutex; only one holder uses it at a time.
+    /// A key whose pointer crosses the mutex. `@unchecked Sendable`: a handle is either in
+    /// the pool (touched only under `idle`'s lock) or lent to exactly one caller, so no two
+    /// threads use one key at once.
     private struct KeyHandle: @unchecked Sendable {
         let key: OpaquePointer
     }
