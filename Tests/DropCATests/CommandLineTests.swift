@@ -123,6 +123,22 @@ import Testing
         #expect(check.stderr.contains("does not belong"), "\(check.stderr)")
     }
 
+    /// Before anything was issued there is no ledger file: that is an empty list, not an error.
+    @Test func listBeforeAnyIssuanceIsEmptyAndExitsZero() throws {
+        let setup = try DevelopmentSetupFixture()
+        let plain = try DropCABinary.run(["list", "--config", setup.config])
+        #expect(plain.status == 0, "\(plain.output)")
+        #expect(plain.stdout.isEmpty)
+        let json = try DropCABinary.run(["list", "--json", "--config", setup.config])
+        #expect(json.status == 0, "\(json.output)")
+        #expect(json.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+        let show = try DropCABinary.run(["show", "01", "--config", setup.config])
+        #expect(show.status == 1, "\(show.output)")
+        #expect(show.stderr.contains("no certificate with serial 01"))
+        let broken = try DropCABinary.run(["list", "--config", setup.directory.path("nope.toml")])
+        #expect(broken.status == 2)
+    }
+
     @Test func configurationComesFromTheEnvironmentWhenNotGiven() throws {
         let setup = try DevelopmentSetupFixture()
         let check = try DropCABinary.run(["check-config"], environment: ["DROPCA_CONFIG": setup.config])
