@@ -83,7 +83,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DropCATests",
-            dependencies: ["DropCA", "Issuance", "TestSupport"]
+            dependencies: ["DropCA", "Issuance", "TestSupport", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         // Reads `Sources/` and holds every target's imports against the allowed layers.
         .testTarget(name: "LayeringTests"),
