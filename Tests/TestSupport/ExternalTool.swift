@@ -10,11 +10,14 @@ public struct ToolResult: Sendable {
     public var output: String { stdout + stderr }
 }
 
+/// A bare tool name is looked up first in the package's checkers virtual environment,
+/// `.build/checkers-venv/bin/` (where `scripts/setup` installs pkilint, since Debian's
+/// Python takes no pip installs into the system), then on `PATH` through `/usr/bin/env`.
 public enum ExternalTool {
     public static func run(_ executable: String, _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String]? = nil) throws -> ToolResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
+        process.arguments = [resolved(executable)] + arguments
         if let environment {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
@@ -39,6 +42,21 @@ public enum ExternalTool {
             stdout: String(decoding: outData, as: UTF8.self),
             stderr: String(decoding: errData.value, as: UTF8.self)
         )
+    }
+
+    /// The package's root folder: this file is `<root>/Tests/TestSupport/ExternalTool.swift`.
+    public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The `bin/` folder of the virtual environment `scripts/setup` makes for the checkers.
+    public static let checkersBin: URL = packageRoot.appendingPathComponent(".build/checkers-venv/bin")
+
+    /// `executable` itself when it is a path; else the checkers venv's tool of that name when
+    /// there is one, else the bare name, which `/usr/bin/env` looks up on `PATH`.
+    public static func resolved(_ executable: String) -> String {
+        guard !executable.contains("/") else { return executable }
+        let candidate = checkersBin.appendingPathComponent(executable).path
+        return FileManager.default.isExecutableFile(atPath: candidate) ? candidate : executable
     }
 }
 

@@ -28,7 +28,8 @@ public enum IndependentCheckers {
         let pkilint = try ExternalTool.run("lint_pkix_cert", ["lint", "-s", "ERROR", "--document-format", "PEM", pemPath])
         let findings = pkilint.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         if !pkilint.succeeded || !findings.isEmpty {
-            problems.append("pkilint lint_pkix_cert (ERROR and above): \(findings.isEmpty ? pkilint.stderr : findings)")
+            let missing = pkilint.status == 127 ? " (not in \(ExternalTool.checkersBin.path) nor on PATH: run scripts/setup)" : ""
+            problems.append("pkilint lint_pkix_cert (ERROR and above): \(findings.isEmpty ? pkilint.stderr : findings)\(missing)")
         }
         return problems
     }

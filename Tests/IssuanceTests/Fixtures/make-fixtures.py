@@ -8,7 +8,9 @@ Writes, next to this script:
   manifest.json  the expected outcome of every file in requests/ and corpus/
 
 Needs: openssl (3.x), keytool (Java 17), certtool (GnuTLS), Python 3.11 with
-`cryptography`.  Run as `python3 make-fixtures.py` from any directory.  The old
+`cryptography`, which scripts/setup installs into .build/checkers-venv at the package
+root.  Run as `.build/checkers-venv/bin/python3 Tests/IssuanceTests/Fixtures/make-fixtures.py`
+from the package root, or with any Python that has `cryptography` from any directory.  The old
 ca/, requests/ and corpus/ folders are removed and written anew; every run
 makes new keys, so every file changes.
 

@@ -1,6 +1,7 @@
 # Writes the five key-decoding requests whose subject keys dropca decodes without
-# OpenSSL's SubjectPublicKeyInfo decoder (RSA, Ed25519, Ed448). Run from the Fixtures folder:
-#   python3 key-decoding/make-decoder-edge-cases.py
+# OpenSSL's SubjectPublicKeyInfo decoder (RSA, Ed25519, Ed448). Run from the Fixtures folder,
+# with the Python that scripts/setup gives `cryptography` (or any that has it):
+#   ../../../.build/checkers-venv/bin/python3 key-decoding/make-decoder-edge-cases.py
 # Keys are fresh on every run; the outcomes do not depend on them.
 import importlib.util
 spec = importlib.util.spec_from_file_location("mf", "make-fixtures.py")
