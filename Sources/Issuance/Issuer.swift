@@ -11,7 +11,8 @@ public final class Issuer: @unchecked Sendable {
     public let authority: CertificateAuthority
     public let policy: IssuancePolicy
     public let profile: CertificateProfile
-    private let builder: CertificateBuilder
+    /// Internal, not private: `Issuer+RevocationList` signs CRLs with its prepared fields and signer.
+    let builder: CertificateBuilder
 
     public init(authority: CertificateAuthority, policy: IssuancePolicy, profile: CertificateProfile) throws(IssuerSetupError) {
         self.authority = authority

@@ -45,7 +45,7 @@ extension Ledger {
         unpublishedSources?.remove(serials: published)
     }
 
-    private func requireWriter() throws -> any DatabaseWriter {
+    func requireWriter() throws -> any DatabaseWriter {
         guard let writer else { throw LedgerError.readOnly(path: path) }
         return writer
     }

@@ -57,8 +57,13 @@ public final class Ledger: Sendable {
 
         switch access {
         case .readOnly:
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw LedgerError.missingLedger(path: path)
+            // Only "no such file" means no ledger yet; a state directory this user may not
+            // enter is an error to report, not an empty ledger.
+            var status = stat()
+            if stat(path, &status) != 0 {
+                let code = errno
+                if code == ENOENT { throw LedgerError.missingLedger(path: path) }
+                throw LedgerError(.cannotOpen, "cannot open the ledger at \(path): \(String(cString: strerror(code)))", path: path)
             }
             configuration.readonly = true
             let queue = try Ledger.opening(path) { try DatabaseQueue(path: path, configuration: configuration) }

@@ -43,6 +43,32 @@ enum LedgerSchema {
                 CREATE INDEX rejection_rejected_at ON rejection (rejected_at);
                 """)
         }
+        migrator.registerMigration("v2-revocation") { db in
+            try db.execute(sql: """
+                -- One row per revoked certificate; `id` orders revocations, and a CRL records
+                -- the highest id it lists, so "is my revocation published yet?" is one
+                -- comparison.
+                CREATE TABLE revocation (
+                    id             INTEGER PRIMARY KEY,
+                    serial         TEXT NOT NULL UNIQUE REFERENCES issuance (serial),
+                    revoked_at     TEXT NOT NULL,
+                    reason         TEXT NOT NULL,   -- RFC 5280 5.3.1 name: keyCompromise, ...
+                    revoked_by_uid INTEGER          -- the user who ran `dropca revoke`
+                );
+
+                -- Every CRL number ever used: allocated (durably) before the CRL is signed, so
+                -- a number is never reused, whatever happens between signing and publishing.
+                CREATE TABLE crl (
+                    number              INTEGER PRIMARY KEY,
+                    this_update         TEXT NOT NULL,
+                    next_update         TEXT NOT NULL,
+                    entries             INTEGER NOT NULL,
+                    revocations_through INTEGER NOT NULL,  -- highest revocation.id listed (0: none)
+                    published_at        TEXT                -- NULL until ca.crl holds it
+                );
+                CREATE INDEX issuance_not_after ON issuance (not_after);
+                """)
+        }
         return migrator
     }
 }

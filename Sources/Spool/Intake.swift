@@ -14,7 +14,9 @@ public enum Intake: Hashable, Sendable {
     case changed
 }
 
-/// Why an inbox entry is refused before (or while) being read.
+/// Why ``Inbox/take(_:maxBytes:)`` refused an entry before (or while) reading it, with the
+/// `errno` where there is one. The daemon records it as a ``SpoolRefusal`` (whose codes are
+/// the ones the ledger and the journal carry); this is the spool's own finer answer.
 public enum IntakeRefusal: Hashable, Sendable, CustomStringConvertible {
     /// A symbolic link: never followed, its target never read.
     case symlink
@@ -27,14 +29,14 @@ public enum IntakeRefusal: Hashable, Sendable, CustomStringConvertible {
     /// Opening or reading failed with this `errno`.
     case unreadable(Int32)
 
-    /// A stable identifier for logs, the ledger and message ids.
+    /// The code it is recorded under (``SpoolRefusal/Code``).
     public var description: String {
         switch self {
-        case .symlink: return "symlink"
-        case .notRegularFile: return "not-regular-file"
-        case .multipleLinks: return "multiple-links"
-        case .tooLarge: return "too-large"
-        case .unreadable: return "unreadable"
+        case .symlink: return SpoolRefusal.Code.symlink.rawValue
+        case .notRegularFile: return SpoolRefusal.Code.notRegularFile.rawValue
+        case .multipleLinks: return SpoolRefusal.Code.multipleLinks.rawValue
+        case .tooLarge: return SpoolRefusal.Code.tooLarge.rawValue
+        case .unreadable: return SpoolRefusal.Code.unreadable.rawValue
         }
     }
 }

@@ -35,3 +35,18 @@ import TestSupport
         }
     }
 }
+
+/// A `dropca run` as root on the service user's state directory must not leave a lock file
+/// the service cannot open afterwards.
+@Suite struct InstanceLockOwnershipTests {
+    @Test(.enabled(if: geteuid() == 0, "needs root to hand the file to another user"))
+    func aLockFileMadeByRootBelongsToTheStateDirectorysOwner() throws {
+        let directory = try TemporaryDirectory()
+        let nobody = try #require(getpwnam("nobody")?.pointee)
+        #expect(chown(directory.url.path, nobody.pw_uid, nobody.pw_gid) == 0)
+        let lock = try InstanceLock(directory: directory.url.path)
+        let attributes = try FileManager.default.attributesOfItem(atPath: lock.path)
+        #expect((attributes[.ownerAccountID] as? NSNumber)?.uint32Value == nobody.pw_uid)
+        withExtendedLifetime(lock) {}
+    }
+}

@@ -24,6 +24,45 @@ import Testing
         #expect(batch.items == [1, 2, 3])
     }
 
+    /// The last result can arrive while the gatherer asks whether more is coming (outside
+    /// the queue's lock): it must not then sleep through a gathering time that only a
+    /// wake-up could end.
+    @Test func aLastResultPushedWhileTheGathererAsksEndsTheGathering() {
+        let queue = WorkQueue<Int>()
+        queue.push(1)
+        let outstanding = Counter(1)
+        let gatherer = DispatchGroup()
+        let batch = Box()
+        DispatchQueue.global().async(group: gatherer) {
+            batch.items = queue.popBatch(waitingUpTo: 60, target: 256, gather: 600) {
+                let more = outstanding.value > 0
+                if more {
+                    // The worker finishes just after the answer "yes, more is coming".
+                    outstanding.decrement()
+                    queue.push(2, wakeGatherer: true)
+                }
+                return more
+            }
+        }
+        #expect(gatherer.wait(timeout: .now() + 30) == .success, "the gatherer slept through the last result")
+        #expect(batch.items == [1, 2])
+    }
+
+    /// A first wait that times out leaves nobody counted asleep: the next push does not
+    /// leave a stray wake-up behind that would end a later wait early.
+    @Test func timedOutFirstWaitsLeaveNoStrayWakeUps() {
+        let queue = WorkQueue<Int>()
+        for _ in 0..<3 {
+            #expect(queue.popBatch(waitingUpTo: 0, target: 256, gather: 0) { false }.isEmpty)
+        }
+        queue.push(1)
+        #expect(queue.popBatch(waitingUpTo: 1, target: 256, gather: 0) { false } == [1])
+        let started = Date()
+        // Nothing queued: this must wait its whole timeout, not return at once on a stray wake-up.
+        #expect(queue.popBatch(waitingUpTo: 0.3, target: 256, gather: 0) { false }.isEmpty)
+        #expect(Date().timeIntervalSince(started) >= 0.29)
+    }
+
     @Test func resultsThatDoNotFillTheBatchWaitForTheGatheringTime() {
         let queue = WorkQueue<Int>()
         queue.push(1)

@@ -12,7 +12,7 @@ extension Invocation {
     /// Throws with status 2 when the configuration or the ledger cannot be read.
     public func listLedger(json: Bool) throws(CommandFailure) -> String {
         guard let ledger = try openLedger() else {
-            return json ? "[]\n" : ""
+            return json ? LedgerPresentation.json([]) + "\n" : ""
         }
         let records: [IssuanceRecord]
         do {
@@ -54,7 +54,7 @@ extension Invocation {
         do {
             configuration = try loadConfiguration()
         } catch {
-            throw CommandFailure(status: 2, error)
+            throw CommandFailure(status: 2, lines: error.lines.map { "dropca: \($0)" })
         }
         do {
             return try Ledger(directory: configuration.state.directory, access: .readOnly)

@@ -7,6 +7,9 @@ public enum LedgerPresentation {
 
     /// One object per certificate with the keys the README promises scripts (`dropca list --json`).
     public static func json(_ records: [IssuanceRecord]) -> String {
+        // JSONSerialization pretty-prints an empty array over three lines; `[]` is what a
+        // reader expects, ledger or no ledger.
+        if records.isEmpty { return "[]" }
         let objects: [[String: Any]] = records.map { record in
             var object: [String: Any] = [
                 "serial": record.serial,

@@ -3,6 +3,8 @@ import Synchronization
 
 /// Runs a closure on another thread while the caller goes on; ``result()`` waits for it.
 /// The outcome is kept in a `Mutex`; the caller sleeps through ``Sleepers`` until it is set.
+/// One caller waits for one result (the publisher for its staging), so the result wakes
+/// one sleeper.
 final class Concurrently<Value: Sendable>: Sendable {
     private struct State {
         var outcome: Result<Value, any Error>?

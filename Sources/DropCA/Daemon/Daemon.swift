@@ -69,6 +69,9 @@ final class Daemon: Sendable {
         _ = notifier.stopping()
         pipeline.drain()
         signals.cancel()
+        // The instance lock and the ledger are held until the pipeline has drained, and
+        // released only here.
+        withExtendedLifetime(spool) {}
         let totals = counters.totals
         switch exit {
         case .stopped:

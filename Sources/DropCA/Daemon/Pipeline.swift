@@ -70,9 +70,9 @@ final class Pipeline: Sendable {
         let (publisher, intake, outbox, counters) = (self.publisher, self.intake, self.outbox, self.counters)
         Self.thread(named: "dropca-publisher", group: publishing) {
             while true {
-                // Batches of up to 256 gathered for at most 10 ms while workers are still
-                // busy: enough to spread the per-batch fsyncs thin, and a small delay next
-                // to the fsyncs themselves. An upload into an idle daemon is not held back.
+                // Whatever is queued, topped up to 256 for at most 10 ms while workers are
+                // still busy: enough to spread the per-batch fsyncs thin, and a small delay
+                // next to the fsyncs themselves. An upload into an idle daemon is not held back.
                 let batch = results.popBatch(waitingUpTo: 1, target: 256, gather: 0.01) { names.outstanding > 0 }
                 if batch.isEmpty {
                     if results.isClosedAndEmpty { break }

@@ -7,7 +7,7 @@ import Dispatch
 /// thread decides to sleep and is counted in one critical section, and a waker sees it.
 /// The semaphore only carries wake-ups; it never guards data. Protocol:
 /// - to sleep: inside the lock, after finding nothing to do, ``SleeperCount/enter()``;
-///   outside it, ``sleep(until:count:)``; then look at the state again (a wake-up is a
+///   outside it, ``sleep(until:withdraw:)``; then look at the state again (a wake-up is a
 ///   hint, not a promise).
 /// - to wake: inside the lock, `count.leave()` returns how many to wake; outside it,
 ///   ``wake(_:)``.

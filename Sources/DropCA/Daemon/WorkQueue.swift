@@ -16,6 +16,10 @@ final class WorkQueue<Item: Sendable>: Sendable {
         /// Set while ``popBatch(waitingUpTo:target:gather:moreComing:)`` tops up a batch:
         /// the size at which a push wakes it.
         var gatheringTarget: Int?
+        /// Pushes made with `wakeGatherer` so far: the gatherer compares it before and
+        /// after asking `moreComing()` (outside the lock), so that a last push in between
+        /// is not missed.
+        var wakeRequests = 0
         var sleepers = Sleepers.SleeperCount()
     }
 
@@ -38,6 +42,7 @@ final class WorkQueue<Item: Sendable>: Sendable {
         let woken = state.withLock { state -> Int in
             state.items.append(item)
             state.unfinished += 1
+            if wakeGatherer { state.wakeRequests &+= 1 }
             if let target = state.gatheringTarget, state.items.count < target, !wakeGatherer { return 0 }
             return state.sleepers.leave()
         }
@@ -64,8 +69,8 @@ final class WorkQueue<Item: Sendable>: Sendable {
         }
     }
 
-    /// Everything queued, waiting up to `timeout` seconds for a first item (empty when none
-    /// came); a batch smaller than `target` is topped up while `moreComing()` says more
+    /// Everything queued (possibly more than `target`), waiting up to `timeout` seconds for
+    /// a first item (empty when none came); a batch smaller than `target` is topped up while `moreComing()` says more
     /// items are on their way, for at most `gather` seconds after the first one.
     ///
     /// Why: every batch costs the publisher the same two ledger transactions and fsyncs
@@ -83,27 +88,32 @@ final class WorkQueue<Item: Sendable>: Sendable {
         while true {
             let ready = state.withLock { state -> Bool in
                 if !state.items.isEmpty || state.closed { return true }
+                // Decided under the lock, so that a sleeper is only counted when it sleeps.
+                if DispatchTime.now() >= firstDeadline { return true }
                 state.sleepers.enter()
                 return false
             }
-            if ready || DispatchTime.now() >= firstDeadline { break }
+            if ready { break }
             sleepers.sleep(until: firstDeadline) { state.withLock { $0.sleepers.withdraw() } }
-            if DispatchTime.now() >= firstDeadline { break }
         }
         // Top up while more is on its way.
         let gatherDeadline = DispatchTime.now() + gather
         while true {
-            let full = state.withLock { state -> Bool in
-                state.items.isEmpty || state.items.count >= target || state.closed
+            let (full, seen) = state.withLock { state in
+                (state.items.isEmpty || state.items.count >= target || state.closed, state.wakeRequests)
             }
             if full || !moreComing() || DispatchTime.now() >= gatherDeadline { break }
-            let sleeping = state.withLock { state -> Bool in
+            let sleeping = state.withLock { state -> Bool? in
                 // Looked at again under the lock: a push between the two looks must not be missed.
                 guard state.items.count < target, !state.closed else { return false }
+                // A push that asked to wake the gatherer came while `moreComing()` was asked:
+                // ask again rather than sleep through it.
+                if state.wakeRequests != seen { return nil }
                 state.gatheringTarget = target
                 state.sleepers.enter()
                 return true
             }
+            guard let sleeping else { continue }
             guard sleeping else { break }
             sleepers.sleep(until: gatherDeadline) { state.withLock { $0.sleepers.withdraw() } }
             state.withLock { $0.gatheringTarget = nil }

@@ -44,12 +44,23 @@ final class InstanceLock: Sendable {
         let path = directory.hasSuffix("/") ? directory + Self.fileName : directory + "/" + Self.fileName
         self.path = path
         let descriptor: FileDescriptor
+        var writable = true
         do {
-            // 0644: the PID is no secret; the state directory itself is 0700.
+            // 0644 as asked (the unit's UMask makes it 0600): the PID is no secret, and the
+            // state directory itself is 0700.
             descriptor = try FileDescriptor.open(
                 FilePath(path), .readWrite, options: [.create, .closeOnExec, .noFollow],
                 permissions: [.ownerReadWrite, .groupRead, .otherRead]
             )
+        } catch let error as Errno where error == .permissionDenied {
+            // A lock file another user made (a `dropca run` as root once, say): `flock`
+            // works on a descriptor opened for reading too; only the PID is not written.
+            do {
+                descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .noFollow])
+                writable = false
+            } catch {
+                throw .unusable(path: path, reason: "\(error)")
+            }
         } catch {
             throw .unusable(path: path, reason: "\(error)")
         }
@@ -63,10 +74,17 @@ final class InstanceLock: Sendable {
             throw .unusable(path: path, reason: "\(Errno(rawValue: code))")
         }
         self.descriptor = descriptor
+        guard writable else { return }
         // Best effort: the PID only improves the message a second instance prints.
         let line = Array("\(getpid())\n".utf8)
         _ = ftruncate(descriptor.rawValue, 0)
         _ = try? descriptor.writeAll(toAbsoluteOffset: 0, line)
+        // Run as root on a state directory that belongs to the service user, leave the
+        // file to that user, so that the service can write its own PID into it later.
+        var folder = stat()
+        if geteuid() == 0, stat(directory, &folder) == 0, folder.st_uid != 0 {
+            _ = fchown(descriptor.rawValue, folder.st_uid, folder.st_gid)
+        }
     }
 
     deinit {

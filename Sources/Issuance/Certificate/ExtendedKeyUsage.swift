@@ -2,7 +2,7 @@
 /// same short names SCEPman's DefaultEkus and OpenSSL use, with their OIDs (RFC 5280
 /// 4.2.1.12), in the order messages list them; and the one check of a dotted OID.
 ///
-/// The configuration validates entries with ``problem(with:)`` and the certificate builder
+/// The configuration validates entries with ``problemWithOID(_:)`` and the certificate builder
 /// maps them with ``oid(for:)``: both read this table, so a name or an OID the
 /// configuration accepts is always one the builder can encode.
 public enum ExtendedKeyUsage {

@@ -1,0 +1,184 @@
+import Foundation
+internal import GRDB
+
+extension Ledger {
+    /// Revokes the certificates with these serials (any case, colons allowed, leading zeros
+    /// as `openssl` prints them or not), all in one transaction, or none of them: when any
+    /// serial is unknown or its certificate expired before `date`, nothing is written and the
+    /// outcomes say which. Revoking a revoked certificate changes nothing (`alreadyRevoked`).
+    ///
+    /// `dropca revoke` calls this from its own process while the daemon runs: SQLite's
+    /// locking orders the two writers, and the daemon's in-memory look-up
+    /// (`UnpublishedSources`) is about unpublished issuances, which this never touches.
+    public func revoke(_ serials: [String], reason: String, at date: Date, byUID uid: UInt32?) throws -> [RevocationOutcome] {
+        let writer = try requireWriter()
+        let now = LedgerTime.text(date)
+        return try perform {
+            try writer.write { db -> [RevocationOutcome] in
+                var outcomes: [RevocationOutcome] = []
+                var seen: Set<String> = []
+                for typed in serials {
+                    guard let record = try Self.issuance(serial: typed, in: db) else {
+                        outcomes.append(.unknown(typed))
+                        continue
+                    }
+                    guard seen.insert(record.serial).inserted else { continue }
+                    if let existing = try Self.revocation(serial: record.serial, in: db) {
+                        outcomes.append(.alreadyRevoked(record, existing))
+                    } else if LedgerTime.text(record.notAfter) < now {
+                        outcomes.append(.expired(record))
+                    } else {
+                        outcomes.append(.revoked(record, RevocationRecord(id: 0, serial: record.serial, revokedAt: date, reason: reason, revokedByUID: uid)))
+                    }
+                }
+                let refused = outcomes.contains {
+                    switch $0 {
+                    case .unknown, .expired: true
+                    case .revoked, .alreadyRevoked: false
+                    }
+                }
+                guard !refused else { return outcomes }
+                let insert = try db.cachedStatement(sql: "INSERT INTO revocation (serial, revoked_at, reason, revoked_by_uid) VALUES (?, ?, ?, ?)")
+                for (index, outcome) in outcomes.enumerated() {
+                    guard case .revoked(let record, var revocation) = outcome else { continue }
+                    try insert.execute(arguments: [record.serial, now, reason, uid.map { Int64($0) }])
+                    revocation.id = db.lastInsertedRowID
+                    revocation.revokedAt = LedgerTime.date(now) ?? date
+                    outcomes[index] = .revoked(record, revocation)
+                }
+                return outcomes
+            }
+        }
+    }
+
+    /// The revocation of one certificate, if it was revoked.
+    public func revocation(serial: String) throws -> RevocationRecord? {
+        try perform { try reader.read { db in try Self.revocation(serial: IssuanceRecord.normalizedSerial(serial), in: db) } }
+    }
+
+    /// Every revocation, oldest first, by serial.
+    public func revocations() throws -> [String: RevocationRecord] {
+        try perform {
+            try reader.read { db in
+                var all: [String: RevocationRecord] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM revocation ORDER BY id") {
+                    let record = Self.revocation(row)
+                    all[record.serial] = record
+                }
+                return all
+            }
+        }
+    }
+
+    /// The highest revocation id so far (0 when nothing was ever revoked): a CRL that lists
+    /// revocations through this id is up to date.
+    public func lastRevocationID() throws -> Int64 {
+        try perform { try reader.read { db in try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM revocation") ?? 0 } }
+    }
+
+    /// What a CRL made now lists: every revoked certificate, except those that had expired
+    /// when the last published CRL was made (`droppingExpiredBefore`, that CRL's thisUpdate).
+    /// Such a certificate was listed by at least one CRL made after its notAfter (that one),
+    /// which is when RFC 5280 5.1.2.6 lets a CRL leave it out; so the CRL does not grow
+    /// without bound.
+    public func crlEntries(droppingExpiredBefore cutoff: Date?) throws -> [CRLEntry] {
+        try perform {
+            try reader.read { db in
+                let sql = """
+                    SELECT r.id, r.serial, r.revoked_at, r.reason, i.not_after
+                    FROM revocation r JOIN issuance i ON i.serial = r.serial
+                    \(cutoff == nil ? "" : "WHERE i.not_after >= ?")
+                    ORDER BY r.id
+                    """
+                let arguments: StatementArguments = cutoff.map { [LedgerTime.text($0)] } ?? []
+                return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                    CRLEntry(
+                        serial: row["serial"], revokedAt: LedgerTime.date(row["revoked_at"]) ?? .distantPast,
+                        reason: row["reason"], revocationID: row["id"],
+                        notAfter: LedgerTime.date(row["not_after"]) ?? .distantPast)
+                }
+            }
+        }
+    }
+
+    /// Takes the next CRL number (one above every number ever used) and records what it will
+    /// be used for, durably, before the CRL is signed: a number is never used twice.
+    public func allocateCRL(thisUpdate: Date, nextUpdate: Date, entries: Int, revocationsThrough: Int64) throws -> CRLRecord {
+        let writer = try requireWriter()
+        return try perform {
+            try writer.write { db in
+                let number = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(number), 0) FROM crl") ?? 0) + 1
+                try db.execute(
+                    sql: "INSERT INTO crl (number, this_update, next_update, entries, revocations_through) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [number, LedgerTime.text(thisUpdate), LedgerTime.text(nextUpdate), entries, revocationsThrough])
+                return CRLRecord(
+                    number: number, thisUpdate: LedgerTime.date(LedgerTime.text(thisUpdate)) ?? thisUpdate,
+                    nextUpdate: LedgerTime.date(LedgerTime.text(nextUpdate)) ?? nextUpdate,
+                    entries: entries, revocationsThrough: revocationsThrough, publishedAt: nil)
+            }
+        }
+    }
+
+    /// The CRL with this number is in place.
+    public func markCRLPublished(number: Int64, at date: Date) throws {
+        let writer = try requireWriter()
+        try perform {
+            try writer.write { db in
+                try db.execute(sql: "UPDATE crl SET published_at = ? WHERE number = ?", arguments: [LedgerTime.text(date), number])
+            }
+        }
+    }
+
+    /// The most recent CRL that was published, if any.
+    public func lastPublishedCRL() throws -> CRLRecord? {
+        try perform {
+            try reader.read { db in
+                try Row.fetchOne(db, sql: "SELECT * FROM crl WHERE published_at IS NOT NULL ORDER BY number DESC LIMIT 1").map(Self.crl)
+            }
+        }
+    }
+
+    /// How many unexpired certificates expire before `date`, revoked ones left out.
+    public func countExpiring(before date: Date, after now: Date) throws -> Int {
+        try perform {
+            try reader.read { db in
+                try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM issuance i
+                    WHERE i.not_after >= ? AND i.not_after < ?
+                      AND NOT EXISTS (SELECT 1 FROM revocation r WHERE r.serial = i.serial)
+                    """, arguments: [LedgerTime.text(now), LedgerTime.text(date)]) ?? 0
+            }
+        }
+    }
+
+    // MARK: Rows
+
+    static func issuance(serial typed: String, in db: Database) throws -> IssuanceRecord? {
+        let serial = IssuanceRecord.normalizedSerial(typed)
+        guard IssuanceRecord.isHex(serial) else { return nil }
+        if let exact = try IssuanceRow.fetchOne(db, sql: "SELECT * FROM issuance WHERE serial = ?", arguments: [serial]) {
+            return exact.record
+        }
+        let significant = String(serial.drop { $0 == "0" })
+        return try IssuanceRow.fetchOne(db, sql: "SELECT * FROM issuance WHERE ltrim(serial, '0') = ? LIMIT 1", arguments: [significant])?.record
+    }
+
+    static func revocation(serial: String, in db: Database) throws -> RevocationRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM revocation WHERE serial = ?", arguments: [serial]).map(revocation)
+    }
+
+    private static func revocation(_ row: Row) -> RevocationRecord {
+        let uid: Int64? = row["revoked_by_uid"]
+        return RevocationRecord(
+            id: row["id"], serial: row["serial"], revokedAt: LedgerTime.date(row["revoked_at"]) ?? .distantPast,
+            reason: row["reason"], revokedByUID: uid.flatMap { UInt32(exactly: $0) })
+    }
+
+    private static func crl(_ row: Row) -> CRLRecord {
+        let published: String? = row["published_at"]
+        return CRLRecord(
+            number: row["number"], thisUpdate: LedgerTime.date(row["this_update"]) ?? .distantPast,
+            nextUpdate: LedgerTime.date(row["next_update"]) ?? .distantPast, entries: row["entries"],
+            revocationsThrough: row["revocations_through"], publishedAt: published.flatMap(LedgerTime.date))
+    }
+}
