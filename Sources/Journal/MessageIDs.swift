@@ -44,6 +44,11 @@ public struct MessageID: Hashable, Sendable, CustomStringConvertible {
     static let validityCut = MessageID(constant: "883ca9eed82e4be1a06640ed9e2662f4")
     static let spoolOverflowRescan = MessageID(constant: "5e93e06d5b8947ab950f4f5f924c3566")
     static let startupFailed = MessageID(constant: "18b5e1a5ea4b40279bcafe531264d660")
+    static let certificateRevoked = MessageID(constant: "b01d882072d34306b492f29b723a7b34")
+    static let crlPublished = MessageID(constant: "8ea0f504c4f34711939846169776c88c")
+    static let crlPublishFailed = MessageID(constant: "3960cb628b2643c289b3c9aecf8f616e")
+    static let certificatesExpiring = MessageID(constant: "269441f4ac594d428096f3032516f84c")
+    static let caExpiring = MessageID(constant: "21a1f2a3a34c40b98e0dc08a08fb3cef")
 }
 
 /// Every kind of event dropca reports to its operator, each with its own `MESSAGE_ID`.
@@ -84,6 +89,17 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
     case spoolOverflowRescan
     /// critical — `dropca run` could not start (configuration, CA, folders). Metadata: `reason`.
     case startupFailed
+    /// notice — a certificate was revoked (logged when the first CRL lists it). Metadata:
+    /// `serial`, `subject`, `revocation_reason`, `revoked_by_uid`.
+    case certificateRevoked
+    /// info — a CRL was signed and published. Metadata: `crl_number`, `crl_entries`, `next_update`.
+    case crlPublished
+    /// error — a CRL could not be made or written; retried every minute. Metadata: `reason`.
+    case crlPublishFailed
+    /// notice — the daily count of certificates that expire within 30 days. Metadata: `count`.
+    case certificatesExpiring
+    /// warning — the CA certificate expires within `certificate.validity_days`. Metadata: `not_after`.
+    case caExpiring
 
     /// The id journald stores as `MESSAGE_ID`.
     public var messageID: MessageID {
@@ -99,6 +115,11 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .validityCut: .validityCut
         case .spoolOverflowRescan: .spoolOverflowRescan
         case .startupFailed: .startupFailed
+        case .certificateRevoked: .certificateRevoked
+        case .crlPublished: .crlPublished
+        case .crlPublishFailed: .crlPublishFailed
+        case .certificatesExpiring: .certificatesExpiring
+        case .caExpiring: .caExpiring
         }
     }
 
@@ -117,6 +138,11 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .validityCut: "A certificate's validity was cut to the CA's notAfter"
         case .spoolOverflowRescan: "The inotify queue overflowed; the inbox is rescanned"
         case .startupFailed: "dropca could not start"
+        case .certificateRevoked: "A certificate was revoked"
+        case .crlPublished: "A CRL was published"
+        case .crlPublishFailed: "A CRL could not be published; dropca tries again every minute"
+        case .certificatesExpiring: "Certificates expire within 30 days"
+        case .caExpiring: "The CA certificate expires soon"
         }
     }
 
@@ -125,9 +151,10 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
     public var level: Logger.Level {
         switch self {
         case .certificateIssued: .info
-        case .daemonStarted, .daemonStopping, .configReloaded, .republishedAfterCrash: .notice
-        case .requestRejected, .validityCut, .spoolOverflowRescan: .warning
-        case .configReloadFailed: .error
+        case .crlPublished: .info
+        case .daemonStarted, .daemonStopping, .configReloaded, .republishedAfterCrash, .certificateRevoked, .certificatesExpiring: .notice
+        case .requestRejected, .validityCut, .spoolOverflowRescan, .caExpiring: .warning
+        case .configReloadFailed, .crlPublishFailed: .error
         case .inboxLost, .startupFailed: .critical
         }
     }
@@ -140,7 +167,11 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .certificateIssued: ["file", "serial", "subject", "sans", "not_after", "csr_sha256"]
         case .requestRejected: ["file", "reason"]
         case .daemonStarted, .daemonStopping, .configReloaded, .spoolOverflowRescan: []
-        case .configReloadFailed, .startupFailed: ["reason"]
+        case .configReloadFailed, .startupFailed, .crlPublishFailed: ["reason"]
+        case .certificateRevoked: ["serial", "subject", "revocation_reason", "revoked_by_uid"]
+        case .crlPublished: ["crl_number", "crl_entries", "next_update"]
+        case .certificatesExpiring: ["count"]
+        case .caExpiring: ["not_after"]
         case .inboxLost: ["file", "reason"]
         case .republishedAfterCrash: ["file", "serial"]
         case .validityCut: ["file", "serial", "not_after"]

@@ -51,6 +51,21 @@ extension Ledger {
         }
     }
 
+    /// Serials of the certificates issued from inbox name `sourceFile` that are neither
+    /// revoked nor expired at `date`, oldest first.
+    public func validSerials(sourceFile: String, at date: Date) throws -> [String] {
+        try perform {
+            try reader.read { db in
+                try String.fetchAll(db, sql: """
+                    SELECT i.serial FROM issuance i
+                    WHERE i.source_file = ? AND i.not_after >= ?
+                      AND NOT EXISTS (SELECT 1 FROM revocation r WHERE r.serial = i.serial)
+                    ORDER BY i.issued_at, i.rowid
+                    """, arguments: [sourceFile, LedgerTime.text(date)])
+            }
+        }
+    }
+
     /// The revocation of one certificate, if it was revoked.
     public func revocation(serial: String) throws -> RevocationRecord? {
         try perform { try reader.read { db in try Self.revocation(serial: IssuanceRecord.normalizedSerial(serial), in: db) } }
@@ -66,6 +81,21 @@ extension Ledger {
                     all[record.serial] = record
                 }
                 return all
+            }
+        }
+    }
+
+    /// Revocations with an id above `id`, oldest first, each with its certificate's subject
+    /// and SANs: what the daemon logs when a CRL first lists them.
+    public func revocations(after id: Int64) throws -> [(revocation: RevocationRecord, certificate: IssuanceRecord)] {
+        try perform {
+            try reader.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM revocation WHERE id > ? ORDER BY id", arguments: [id]).compactMap { row in
+                    let revocation = Self.revocation(row)
+                    guard let certificate = try IssuanceRow.fetchOne(
+                        db, sql: "SELECT * FROM issuance WHERE serial = ?", arguments: [revocation.serial])?.record else { return nil }
+                    return (revocation, certificate)
+                }
             }
         }
     }

@@ -4,7 +4,7 @@ import DropCA
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List the certificates in the issuance ledger, oldest first."
+        abstract: "List the certificates in the issuance ledger, oldest first, with their status."
     )
 
     @OptionGroup var config: ConfigOption
@@ -12,9 +12,19 @@ struct ListCommand: ParsableCommand {
     @Flag(name: .long, help: "A JSON array, one object per certificate.")
     var json = false
 
+    @Option(name: .long, help: "valid, revoked, expired or all.")
+    var status: Invocation.StatusFilter = .all
+
+    @Option(name: .customLong("expiring-within"), help: "Only valid certificates that expire within this many days.")
+    var expiringWithin: Double?
+
+    func validate() throws {
+        if let days = expiringWithin, !(days >= 0) { throw ValidationError("--expiring-within takes a number of days, 0 or more") }
+    }
+
     func run() throws {
         do {
-            print(try config.invocation.listLedger(json: json), terminator: "")
+            print(try config.invocation.listLedger(json: json, status: status, expiringWithinDays: expiringWithin), terminator: "")
         } catch {
             throw error.exit()
         }
@@ -51,3 +61,5 @@ struct ShowCommand: ParsableCommand {
         }
     }
 }
+
+extension Invocation.StatusFilter: ExpressibleByArgument {}

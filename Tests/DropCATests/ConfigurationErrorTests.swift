@@ -50,7 +50,7 @@ struct ConfigurationErrorTests {
         #expect(error?.key == "certficate")
         #expect(
             error?.description
-                == "dropca.toml:4: [certficate]: unknown section (known sections: spool, state, ca, certificate, policy, daemon)"
+                == "dropca.toml:4: [certficate]: unknown section (known sections: spool, state, ca, certificate, policy, crl, daemon)"
         )
     }
 
@@ -58,7 +58,7 @@ struct ConfigurationErrorTests {
         let text = "# tuning\nsppol.inbox = \"/x\"\n" + Fixture.caSection
         #expect(
             Fixture.problems(text) == [
-                "dropca.toml:2: [sppol]: unknown section (known sections: spool, state, ca, certificate, policy, daemon)"
+                "dropca.toml:2: [sppol]: unknown section (known sections: spool, state, ca, certificate, policy, crl, daemon)"
             ]
         )
     }
@@ -67,7 +67,7 @@ struct ConfigurationErrorTests {
         let text = "workers = 4\n" + Fixture.caSection
         #expect(
             Fixture.problems(text) == [
-                "dropca.toml:1: workers: unknown key outside any section (known sections: spool, state, ca, certificate, policy, daemon)"
+                "dropca.toml:1: workers: unknown key outside any section (known sections: spool, state, ca, certificate, policy, crl, daemon)"
             ]
         )
     }
@@ -349,7 +349,7 @@ struct ConfigurationErrorTests {
             error?.problems.map(\.description) == [
                 "dropca.toml:2: spool.inboxx: unknown key (known keys in [spool]: inbox, outbox, failed, settle_seconds, rescan_seconds)",
                 "dropca.toml:3: spool.settle_seconds: must be between 0 and 86400 seconds, found -2",
-                "dropca.toml:5: [certficate]: unknown section (known sections: spool, state, ca, certificate, policy, daemon)",
+                "dropca.toml:5: [certficate]: unknown section (known sections: spool, state, ca, certificate, policy, crl, daemon)",
                 "dropca.toml:9: policy.min_rsa_bits: expected a whole number, found a string (\"2048\")",
                 "dropca.toml:12: policy.allowed_curves: \"P-224\" is not a supported curve (P-256, P-384, P-521, secp256k1, brainpoolP256r1, brainpoolP384r1, brainpoolP512r1)",
                 "dropca.toml:16: daemon.workers: must be between 0 and 1024, found -3",

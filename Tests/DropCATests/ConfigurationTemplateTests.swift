@@ -75,6 +75,7 @@ struct ConfigurationTemplateTests {
             "validity_days", "backdate_seconds", "ca_issuers_url", "ocsp_url", "crl_url",
             "default_extended_key_usage", "rsa_signature",
             "min_rsa_bits", "allowed_curves", "allow_sha1_csr_signature", "max_csr_bytes",
+            "directory", "validity_hours", "refresh_hours",
             "workers",
         ]
         var writtenKeys: [String] = []
@@ -87,7 +88,7 @@ struct ConfigurationTemplateTests {
             #expect(index > 0 && lines[index - 1].hasPrefix("# "), "no comment above \(key)")
         }
         #expect(writtenKeys == expectedKeys)
-        #expect(lines.filter { $0.hasPrefix("[") } == ["[spool]", "[state]", "[ca]", "[certificate]", "[policy]", "[daemon]"])
+        #expect(lines.filter { $0.hasPrefix("[") } == ["[spool]", "[state]", "[ca]", "[certificate]", "[policy]", "[crl]", "[daemon]"])
     }
 
     @Test func theTemplateLeavesTheCAIssuersURLUnset() {

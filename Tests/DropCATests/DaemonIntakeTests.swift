@@ -73,7 +73,8 @@ import Testing
         let reason = try String(contentsOfFile: daemon.failed + "/weak.csr.reason", encoding: .utf8)
         #expect(reason.split(separator: "\n").first == "RSA key of 1024 bits is below policy.min_rsa_bits = 2048")
         #expect(try Data(contentsOf: URL(fileURLWithPath: daemon.failed + "/weak.csr")) == Data(SampleRequests.rsa1024), "nothing lost")
-        #expect(daemon.logText.contains("rejected weak.csr: RSA key of 1024 bits"))
+        // The line follows the folder fsyncs that come after the reason file appears.
+        try daemon.waitFor("the rejection's log line", timeout: 10) { daemon.logText.contains("rejected weak.csr: RSA key of 1024 bits") }
         #expect(try daemon.stop() == 0)
     }
 

@@ -15,6 +15,7 @@ struct SFTPEndToEndTests {
     /// MESSAGE_IDs from systemd/dropca.catalog.
     static let certificateIssued = "4cbe923a30624cc0979b0ce90edbc964"
     static let configurationReloaded = "298bd22a6c0348588931a2f0dde9f97d"
+    static let certificateRevoked = "b01d882072d34306b492f29b723a7b34"
 
     @Test func applianceUploadsOverSFTPAndFetchesItsCertificate() throws {
         let layout = try InstalledLayout.apply()
@@ -122,6 +123,30 @@ struct SFTPEndToEndTests {
         #expect(issued["DROPCA_SUBJECT"] == "CN=\(stem).example")
         let serial = try ExternalTool.run("openssl", ["x509", "-inform", "DER", "-in", work.path(stem + ".cer"), "-noout", "-serial"])
         #expect(serial.stdout.lowercased().contains("serial=" + (issued["DROPCA_SERIAL"] ?? "-").lowercased()), "\(serial.stdout) vs \(issued)")
+
+        // `dropca revoke` as root reaches the running service: the CRL appears in the
+        // published folder, and nothing in the state directory belongs to root.
+        let issuedSerial = try #require(issued["DROPCA_SERIAL"])
+        let revoke = try ExternalTool.run("timeout", [
+            "-s", "KILL", "60", "nsenter", "-t", "\(systemd.pid)", "-m", "-p",
+            "dropca", "revoke", "--config", "/etc/dropca/dropca.toml", "--reason", "keyCompromise", issuedSerial,
+        ])
+        #expect(revoke.status == 0, "\(revoke.output)\n\(systemd.diagnostics())")
+        #expect(revoke.stderr.contains("published in CRL number"), "\(revoke.output)")
+        let state = "/proc/\(systemd.pid)/root/var/lib/dropca"
+        let crl = try #require(FileManager.default.contents(atPath: state + "/public/ca.crl"), "no CRL in \(state)/public")
+        let refused = try CRLCheckers.verify(certificateDER: [UInt8](try Data(contentsOf: URL(fileURLWithPath: work.path(stem + ".cer")))),
+                                            caCertificatePath: systemd.caCertificate, crlDER: [UInt8](crl))
+        #expect(!refused.succeeded && refused.output.contains("certificate revoked"), "\(refused.output)")
+        let foreign = try ExternalTool.run("find", [state, "-not", "-user", "\(layout.dropcaUID)"])
+        #expect(foreign.succeeded && foreign.stdout.isEmpty, "files in the state directory not owned by dropca: \(foreign.output)")
+        let revokedRecord = try Self.journalRecord(["DROPCA_SERIAL=\(issuedSerial)", "MESSAGE_ID=\(Self.certificateRevoked)"], details: systemd.diagnostics)
+        #expect(revokedRecord["_SYSTEMD_UNIT"] == "dropca.service")
+        #expect(revokedRecord["DROPCA_REVOKED_BY_UID"] == "0")
+        // STATUS= is sent every two seconds.
+        try BoundedWait.until("STATUS= to show the CRL", timeout: 15, details: systemd.diagnostics) {
+            try systemd.property("StatusText").contains("; CRL ")
+        }
 
         // journald names the process by its PID outside the namespace.
         let reload = try systemd.systemctl(["reload", "dropca.service"])

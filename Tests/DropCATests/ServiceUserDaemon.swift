@@ -34,9 +34,12 @@ final class ServiceUserDaemon: @unchecked Sendable {
             }
         }
 
-        let text = try ShippedFiles.replacingLines(in: ShippedFiles.text(ShippedFiles.exampleConfiguration), [
+        // The CRL folder first: its line also starts like the state directory's.
+        let shipped = try ShippedFiles.text(ShippedFiles.exampleConfiguration)
+            .replacingOccurrences(of: "directory = \"/var/lib/dropca/public\"", with: "directory = \"\(state)/public\"")
+        let text = try ShippedFiles.replacingLines(in: shipped, [
             "certificate = ": "certificate = \"\(caCertificate)\"",
-            "directory = ": "directory = \"\(state)\"",
+            "directory = \"/var/lib/dropca\"": "directory = \"\(state)\"",
             "settle_seconds = ": "settle_seconds = 0.5",
         ])
         try text.write(toFile: config, atomically: true, encoding: .utf8)

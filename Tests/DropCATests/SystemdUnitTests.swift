@@ -80,7 +80,7 @@ import Testing
             ("var/spool/dropca/inbox", 0o2770, dropca.uid, drop.gid),
             ("var/spool/dropca/outbox", 0o2750, dropca.uid, drop.gid),
             ("var/spool/dropca/failed", 0o2750, dropca.uid, drop.gid),
-            ("var/lib/dropca", 0o700, dropca.uid, dropca.gid),
+            ("var/lib/dropca", 0o711, dropca.uid, dropca.gid),
         ]
         for (folder, mode, uid, gid) in expected {
             var info = stat()
@@ -111,6 +111,7 @@ import Testing
         ])
         .replacingOccurrences(of: "\"/var/spool/dropca/", with: "\"\(directory.path("dev/spool"))/")
         .replacingOccurrences(of: "\"/var/lib/dropca\"", with: "\"\(directory.path("dev/state"))\"")
+        .replacingOccurrences(of: "\"/var/lib/dropca/public\"", with: "\"\(directory.path("dev/public"))\"")
         let config = directory.path("dropca.toml")
         try relocated.write(toFile: config, atomically: true, encoding: .utf8)
 
@@ -140,6 +141,7 @@ import Testing
             ("etc/ssh/sshd_config.d/dropca.conf", ShippedFiles.sshdDropIn, 0o644),
             ("etc/dropca/dropca.toml", ShippedFiles.exampleConfiguration, 0o644),
             ("usr/share/doc/dropca/README.md", ShippedFiles.path("README.md"), 0o644),
+            ("usr/share/doc/dropca/examples/nginx-dropca-pki.conf", ShippedFiles.path("etc/nginx/dropca-pki.conf"), 0o644),
         ]
         for (path, source, mode) in installed {
             let attributes = try FileManager.default.attributesOfItem(atPath: stage.path(path))

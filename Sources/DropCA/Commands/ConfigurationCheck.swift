@@ -45,6 +45,21 @@ public enum ConfigurationCheck {
         if let problem = stateDirectoryProblem(configuration.state.directory) {
             report.errors.append("state.directory = \(configuration.state.directory): \(problem)")
         }
+        switch (configuration.crl.directory, configuration.certificate.crlURL) {
+        case (let directory?, nil):
+            if let problem = stateDirectoryProblem(directory) {
+                report.errors.append("crl.directory = \(directory): \(problem)")
+            }
+            report.warnings.append("a CRL is published in crl.directory = \(directory) but certificate.crl_url is empty: certificates will not point to it, so relying parties will not find it")
+        case (nil, let url?):
+            report.warnings.append("certificate.crl_url = \(url) is set but crl.directory is empty: dropca publishes no CRL for that URL to serve")
+        case (let directory?, _?):
+            if let problem = stateDirectoryProblem(directory) {
+                report.errors.append("crl.directory = \(directory): \(problem)")
+            }
+        case (nil, nil):
+            break
+        }
         if configuration.certificate.caIssuersURL == nil && configuration.certificate.ocspURL == nil {
             report.warnings.append("neither certificate.ca_issuers_url nor certificate.ocsp_url is set: certificates will carry no Authority Information Access, so relying parties cannot fetch the CA certificate")
         }

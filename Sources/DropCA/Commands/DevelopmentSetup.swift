@@ -24,7 +24,7 @@ public enum DevelopmentSetup {
         } catch {
             throw StartupError("generating the development CA: \(error)")
         }
-        let folders = ["ca", "spool/inbox", "spool/outbox", "spool/failed", "state"]
+        let folders = ["ca", "spool/inbox", "spool/outbox", "spool/failed", "state", "public"]
         do {
             for folder in folders {
                 try FileManager.default.createDirectory(at: root.appendingPathComponent(folder), withIntermediateDirectories: true)
@@ -38,7 +38,7 @@ public enum DevelopmentSetup {
             let text = Configuration.template(
                 caCertificate: "ca/ca.pem", caKey: "ca/ca.key",
                 inbox: "spool/inbox", outbox: "spool/outbox", failed: "spool/failed",
-                stateDirectory: "state"
+                stateDirectory: "state", crlDirectory: "public"
             )
             try write(text, to: configURL, mode: 0o644)
         } catch {

@@ -7,43 +7,66 @@ extension Invocation {
         case summary, pem, der
     }
 
-    /// `dropca list`: every certificate in the ledger, oldest first, as lines or as JSON.
-    /// A state directory with no ledger yet holds no certificate: an empty list, exit 0.
-    /// Throws with status 2 when the configuration or the ledger cannot be read.
-    public func listLedger(json: Bool) throws(CommandFailure) -> String {
+    /// Which certificates `dropca list --status` shows.
+    public enum StatusFilter: String, CaseIterable, Sendable {
+        case valid, revoked, expired, all
+    }
+
+    /// `dropca list`: the certificates in the ledger, oldest first, as lines or as JSON;
+    /// `status` keeps those with that status now, `expiringWithinDays` the valid ones that
+    /// expire within that many days. A state directory with no ledger yet holds no
+    /// certificate: an empty list, exit 0. Throws with status 2 when the configuration or
+    /// the ledger cannot be read.
+    public func listLedger(json: Bool, status: StatusFilter = .all, expiringWithinDays: Double? = nil,
+                           now: Date = Date()) throws(CommandFailure) -> String {
         guard let ledger = try openLedger() else {
-            return json ? LedgerPresentation.json([]) + "\n" : ""
+            return json ? "[]\n" : ""
         }
-        let records: [IssuanceRecord]
+        var entries: [CertificateInventory.Entry]
         do {
-            records = try ledger.issued()
+            entries = CertificateInventory(records: try ledger.issued(), revocations: try ledger.revocations(), now: now).entries
         } catch {
             throw CommandFailure(status: 2, lines: ["dropca list: \(error)"])
         }
-        if json {
-            return LedgerPresentation.json(records) + "\n"
+        if status != .all {
+            entries = entries.filter { $0.status.rawValue == status.rawValue }
         }
-        return records.map { LedgerPresentation.line($0) + "\n" }.joined()
+        if let days = expiringWithinDays {
+            let limit = now.addingTimeInterval(days * 86_400)
+            entries = entries.filter { $0.status == .valid && $0.record.notAfter <= limit }
+        }
+        if json {
+            return LedgerPresentation.json(entries) + "\n"
+        }
+        return entries.map { LedgerPresentation.line($0) + "\n" }.joined()
     }
 
-    /// `dropca show SERIAL`: one certificate's record, or the certificate itself. Throws
-    /// with status 1 when the ledger has no such serial, 2 when it cannot be read.
-    public func showCertificate(serial: String, format: CertificateFormat) throws(CommandFailure) -> [UInt8] {
+    /// `dropca show SERIAL`: one certificate's record (with its revocation), or the
+    /// certificate itself. Throws with status 1 when the ledger has no such serial, 2 when
+    /// it cannot be read.
+    public func showCertificate(serial: String, format: CertificateFormat, now: Date = Date()) throws(CommandFailure) -> [UInt8] {
         let ledger = try openLedger()
-        let found: IssuanceRecord?
+        let found: CertificateInventory.Entry?
         do {
-            found = try ledger?.issuance(serial: serial)
+            if let ledger, let record = try ledger.issuance(serial: serial) {
+                // The whole inventory of that inbox name, for what this one supersedes.
+                let sameSource = try ledger.issued().filter { $0.sourceFile == record.sourceFile }
+                found = CertificateInventory(records: sameSource, revocations: try ledger.revocations(), now: now)
+                    .entries.first { $0.record.serial == record.serial }
+            } else {
+                found = nil
+            }
         } catch {
             throw CommandFailure(status: 2, lines: ["dropca show: \(error)"])
         }
-        guard let record = found else {
+        guard let entry = found else {
             let where_ = ledger?.path ?? "the ledger (none exists yet)"
             throw CommandFailure(status: 1, lines: ["dropca show: no certificate with serial \(serial) in \(where_)"])
         }
         switch format {
-        case .der: return [UInt8](record.certificate)
-        case .pem: return Array(LedgerPresentation.pem(record.certificate).utf8)
-        case .summary: return Array((LedgerPresentation.summary(record) + "\n").utf8)
+        case .der: return [UInt8](entry.record.certificate)
+        case .pem: return Array(LedgerPresentation.pem(entry.record.certificate).utf8)
+        case .summary: return Array((LedgerPresentation.summary(entry) + "\n").utf8)
         }
     }
 

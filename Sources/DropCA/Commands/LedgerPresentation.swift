@@ -2,15 +2,16 @@ import Foundation
 import Ledger
 
 /// How `dropca list` and `dropca show` print ledger records.
-public enum LedgerPresentation {
+enum LedgerPresentation {
     private static func timestamp(_ date: Date) -> String { date.formatted(.iso8601) }
 
     /// One object per certificate with the keys the README promises scripts (`dropca list --json`).
-    public static func json(_ records: [IssuanceRecord]) -> String {
+    static func json(_ entries: [CertificateInventory.Entry]) -> String {
         // JSONSerialization pretty-prints an empty array over three lines; `[]` is what a
         // reader expects, ledger or no ledger.
-        if records.isEmpty { return "[]" }
-        let objects: [[String: Any]] = records.map { record in
+        if entries.isEmpty { return "[]" }
+        let objects: [[String: Any]] = entries.map { entry in
+            let record = entry.record
             var object: [String: Any] = [
                 "serial": record.serial,
                 "subject": record.subject,
@@ -20,8 +21,12 @@ public enum LedgerPresentation {
                 "source_file": record.sourceFile,
                 "csr_sha256": record.csrSHA256,
                 "issued_at": timestamp(record.issuedAt),
+                "status": entry.status.rawValue,
+                "supersedes": entry.supersedes,
             ]
             object["published_at"] = record.publishedAt.map(timestamp) ?? NSNull()
+            object["revoked_at"] = entry.revocation.map { timestamp($0.revokedAt) } ?? NSNull()
+            object["revocation_reason"] = entry.revocation.map(\.reason) ?? NSNull()
             return object
         }
         guard let data = try? JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys]) else {
@@ -30,15 +35,18 @@ public enum LedgerPresentation {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// `SERIAL  NOT_AFTER  SOURCE_FILE  SUBJECT-or-SANs`
-    public static func line(_ record: IssuanceRecord) -> String {
+    /// `SERIAL  STATUS  NOT_AFTER  SOURCE_FILE  SUBJECT-or-SANs`
+    static func line(_ entry: CertificateInventory.Entry) -> String {
+        let record = entry.record
         let who = record.subject.isEmpty ? record.sans.joined(separator: ",") : record.subject
-        return "\(record.serial)  \(timestamp(record.notAfter))  \(record.sourceFile)  \(who)"
+        return "\(record.serial)  \(entry.status.rawValue)  \(timestamp(record.notAfter))  \(record.sourceFile)  \(who)"
     }
 
-    public static func summary(_ record: IssuanceRecord) -> String {
-        """
+    static func summary(_ entry: CertificateInventory.Entry) -> String {
+        let record = entry.record
+        var text = """
         serial:      \(record.serial)
+        status:      \(entry.status.rawValue)
         subject:     \(record.subject.isEmpty ? "(empty)" : record.subject)
         SANs:        \(record.sans.isEmpty ? "(none)" : record.sans.joined(separator: ", "))
         not before:  \(timestamp(record.notBefore))
@@ -48,9 +56,18 @@ public enum LedgerPresentation {
         issued at:   \(timestamp(record.issuedAt))
         published:   \(record.publishedAt.map(timestamp) ?? "not yet")
         """
+        if let revocation = entry.revocation {
+            text += "\nrevoked at:  \(timestamp(revocation.revokedAt))"
+            text += "\nreason:      \(revocation.reason)"
+            text += "\nrevoked by:  \(revocation.revokedByUID.map { "uid \($0)" } ?? "unknown")"
+        }
+        if !entry.supersedes.isEmpty {
+            text += "\nsupersedes:  \(entry.supersedes.joined(separator: ", "))"
+        }
+        return text
     }
 
-    public static func pem(_ der: Data) -> String {
+    static func pem(_ der: Data) -> String {
         let base64 = der.base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])
         return "-----BEGIN CERTIFICATE-----\n\(base64)\n-----END CERTIFICATE-----\n"
     }

@@ -38,8 +38,9 @@ extension Configuration {
         let ca = reader.readCA(section(.ca))
         let certificate = reader.readCertificate(section(.certificate))
         let policy = reader.readPolicy(section(.policy))
+        let crl = reader.readCRL(section(.crl))
         let daemon = reader.readDaemon(section(.daemon))
-        reader.checkFoldersDiffer(spool: spool, state: state)
+        reader.checkFoldersDiffer(spool: spool, state: state, crl: crl)
 
         if let error = ConfigurationError(collecting: reader.problems) {
             throw error
@@ -49,7 +50,7 @@ extension Configuration {
             // compiler and a future refactoring honest.
             throw ConfigurationError(.init(code: .missingKey, file: file, key: "ca", message: "required section is missing"))
         }
-        return Configuration(spool: spool, state: state, ca: ca, certificate: certificate, policy: policy, daemon: daemon)
+        return Configuration(spool: spool, state: state, ca: ca, certificate: certificate, policy: policy, crl: crl, daemon: daemon)
     }
 
     /// TOMLKit's parse, with its error turned into ours.
@@ -272,6 +273,30 @@ extension Configuration.Reader {
         return valid ? entries.compactMap(NamedCurve.init(configurationName:)) : nil
     }
 
+    mutating func readCRL(_ section: SectionTable) -> Configuration.CRLSettings {
+        let defaults = Configuration.CRLSettings()
+        var directory = defaults.directory
+        let directoryKey = Configuration.CRLKey.directory.rawValue
+        if let text = string(directoryKey, in: section) {
+            directory = text.isEmpty ? nil : ConfigurationPath.resolve(text, against: baseDirectory)
+        }
+        // At most ten years: nextUpdate must stay encodable and a CRL that old is a mistake.
+        let validity = number(Configuration.CRLKey.validityHours.rawValue, in: section, range: 0.001...87_600, unit: "hours")
+        let refresh = number(Configuration.CRLKey.refreshHours.rawValue, in: section, range: 0.001...87_600, unit: "hours")
+        var settings = Configuration.CRLSettings(
+            directory: directory,
+            validityHours: validity ?? defaults.validityHours,
+            refreshHours: refresh ?? defaults.refreshHours
+        )
+        if settings.refreshHours >= settings.validityHours {
+            let key = refresh != nil ? Configuration.CRLKey.refreshHours.rawValue : Configuration.CRLKey.validityHours.rawValue
+            report(.invalidValue, key, in: section,
+                   "crl.refresh_hours (\(Configuration.Reader.format(settings.refreshHours))) must be below crl.validity_hours (\(Configuration.Reader.format(settings.validityHours))), or relying parties would hold a CRL past its nextUpdate")
+            settings = defaults
+        }
+        return settings
+    }
+
     mutating func readDaemon(_ section: SectionTable) -> Configuration.DaemonSettings {
         Configuration.DaemonSettings(
             workers: integer(Configuration.DaemonKey.workers.rawValue, in: section, range: 0...1024)
@@ -281,13 +306,18 @@ extension Configuration.Reader {
 
     /// Sharing a folder would be destructive: certificates in the inbox are taken as
     /// requests and moved to failed/, and a ledger in the inbox would be "rejected" away.
-    mutating func checkFoldersDiffer(spool: Configuration.SpoolSettings, state: Configuration.State) {
-        let folders: [(section: Configuration.Section, key: String, path: String)] = [
+    mutating func checkFoldersDiffer(spool: Configuration.SpoolSettings, state: Configuration.State, crl: Configuration.CRLSettings) {
+        var folders: [(section: Configuration.Section, key: String, path: String)] = [
             (.spool, Configuration.SpoolKey.inbox.rawValue, spool.inbox),
             (.spool, Configuration.SpoolKey.outbox.rawValue, spool.outbox),
             (.spool, Configuration.SpoolKey.failed.rawValue, spool.failed),
             (.state, Configuration.StateKey.directory.rawValue, state.directory),
         ]
+        // The CRL folder is served to the world: never the state directory (the ledger and
+        // the lock) nor a spool folder.
+        if let directory = crl.directory {
+            folders.append((.crl, Configuration.CRLKey.directory.rawValue, directory))
+        }
         for (index, later) in folders.enumerated() {
             guard let earlier = folders[..<index].first(where: { ConfigurationPath.sameFolder($0.path, later.path) }) else {
                 continue

@@ -14,11 +14,13 @@ extension Configuration {
         inbox: String,
         outbox: String,
         failed: String,
-        stateDirectory: String
+        stateDirectory: String,
+        crlDirectory: String = CRLSettings().directory ?? ""
     ) -> String {
         let certificate = CertificateProfile()
         let policy = IssuancePolicy()
         let spool = SpoolSettings()
+        let crl = CRLSettings()
         return """
             # dropca configuration: every setting, each with a note on what it does.
             # Apart from the folders and the CA files, the values shown are the defaults.
@@ -73,6 +75,15 @@ extension Configuration {
             allow_sha1_csr_signature = \(policy.allowSHA1CSRSignature)
             # Request files larger than this many bytes are rejected unread.
             max_csr_bytes = \(policy.maxCSRBytes)
+
+            [crl]
+            # The daemon publishes the CRL here as ca.crl and the CA certificate as ca.cer (both DER),
+            # for a web server to serve at certificate.crl_url and certificate.ca_issuers_url; "" = no CRL.
+            directory = \(quoted(crlDirectory))
+            # nextUpdate of each CRL is this many hours after its thisUpdate.
+            validity_hours = \(Reader.format(crl.validityHours))
+            # A new CRL is signed at least this often, revocations or not; must be below validity_hours.
+            refresh_hours = \(Reader.format(crl.refreshHours))
 
             [daemon]
             # Number of signing workers; 0 = one per CPU.

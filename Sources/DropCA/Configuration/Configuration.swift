@@ -19,6 +19,7 @@ public struct Configuration: Sendable, Equatable {
     public var ca: CA
     public var certificate: CertificateProfile
     public var policy: IssuancePolicy
+    public var crl: CRLSettings
     public var daemon: DaemonSettings
 
     /// Only `ca` has no default: there is no sensible CA to assume.
@@ -28,6 +29,7 @@ public struct Configuration: Sendable, Equatable {
         ca: CA,
         certificate: CertificateProfile = CertificateProfile(),
         policy: IssuancePolicy = IssuancePolicy(),
+        crl: CRLSettings = CRLSettings(),
         daemon: DaemonSettings = DaemonSettings()
     ) {
         self.spool = spool
@@ -35,6 +37,7 @@ public struct Configuration: Sendable, Equatable {
         self.ca = ca
         self.certificate = certificate
         self.policy = policy
+        self.crl = crl
         self.daemon = daemon
     }
 
@@ -113,6 +116,29 @@ extension Configuration {
         public func resolvedKeyPath(environment: [String: String]) throws(KeySource.ResolutionError) -> String {
             try key.resolvedKeyPath(environment: environment)
         }
+    }
+
+    /// `[crl]`: where the daemon publishes the CRL and the CA certificate, and how fresh it
+    /// keeps the CRL.
+    public struct CRLSettings: Sendable, Equatable {
+        /// The folder that gets `ca.crl` and `ca.cer` (both DER); nil (`""` in the file) for
+        /// no CRL at all.
+        public var directory: String?
+        /// nextUpdate = thisUpdate + this.
+        public var validityHours: Double
+        /// A new CRL is signed at least this often, revocations or not; below `validityHours`,
+        /// so that relying parties always hold a CRL that has not passed its nextUpdate.
+        public var refreshHours: Double
+
+        public init(directory: String? = "/var/lib/dropca/public", validityHours: Double = 168, refreshHours: Double = 24) {
+            self.directory = directory
+            self.validityHours = validityHours
+            self.refreshHours = refreshHours
+        }
+
+        /// File names in ``directory``.
+        public static let crlFileName = "ca.crl"
+        public static let caCertificateFileName = "ca.cer"
     }
 
     /// `[daemon]`: how the running service uses the machine.

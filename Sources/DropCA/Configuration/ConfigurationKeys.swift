@@ -4,7 +4,7 @@ extension Configuration {
     /// The parser, the unknown-key messages and the template all read the key names from
     /// here, so a key added in one place cannot be forgotten in another.
     enum Section: String, CaseIterable, Sendable {
-        case spool, state, ca, certificate, policy, daemon
+        case spool, state, ca, certificate, policy, crl, daemon
 
         var keys: [String] {
             switch self {
@@ -13,6 +13,7 @@ extension Configuration {
             case .ca: CAKey.allCases.map(\.rawValue)
             case .certificate: CertificateKey.allCases.map(\.rawValue)
             case .policy: PolicyKey.allCases.map(\.rawValue)
+            case .crl: CRLKey.allCases.map(\.rawValue)
             case .daemon: DaemonKey.allCases.map(\.rawValue)
             }
         }
@@ -47,6 +48,12 @@ extension Configuration {
         case allowedCurves = "allowed_curves"
         case allowSHA1CSRSignature = "allow_sha1_csr_signature"
         case maxCSRBytes = "max_csr_bytes"
+    }
+
+    enum CRLKey: String, CaseIterable, Sendable {
+        case directory
+        case validityHours = "validity_hours"
+        case refreshHours = "refresh_hours"
     }
 
     enum DaemonKey: String, CaseIterable, Sendable {

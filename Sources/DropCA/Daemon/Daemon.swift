@@ -10,8 +10,8 @@ import Spool
 ///
 /// `run` is three steps: set up the spool (``SpoolResources``: the instance lock first,
 /// then the folders and the ledger, then crash recovery), start the pipeline
-/// (``Pipeline``: intake → workers → publisher), and route signals to it
-/// (``SignalRouting``) until a stop; then drain the pipeline.
+/// (``Pipeline``: intake → workers → publisher) and the CRL thread (``CRLPublisher``), and
+/// route signals to them (``SignalRouting``) until a stop; then drain the pipeline.
 final class Daemon: Sendable {
     private let invocation: Invocation
     /// The configuration the daemon started with. A reload replaces the issuer only;
@@ -56,18 +56,32 @@ final class Daemon: Sendable {
             return 1
         }
 
+        let issuerBox = self.issuerBox
+        let crl = spool.publication.map { folder in
+            CRLPublisher(settings: configuration.crl, folder: folder, ledger: spool.ledger,
+                         issuer: { issuerBox.issuer }, log: log)
+        }
         let pipeline = Pipeline(
             spool: spool, watcher: watcher, configuration: configuration, issuerBox: issuerBox,
-            counters: counters, log: log, notifier: notifier
+            counters: counters, log: log, notifier: notifier, extraStatus: { crl?.statusLine }
         )
+        crl?.start()
         pipeline.start()
-        let signals = SignalRouting(stop: { pipeline.intake.stop() }, reload: { [self] in reload() })
+        let signals = SignalRouting(
+            stop: { pipeline.intake.stop() },
+            reload: { [self] in
+                reload()
+                crl?.wake()
+            },
+            revoked: { crl?.wake() }
+        )
         let exit = pipeline.intake.run()
 
         // Stop: no new names; names queued but not started stay in the inbox for the next
         // start; files already being issued are finished and published.
         _ = notifier.stopping()
         pipeline.drain()
+        crl?.stop()
         signals.cancel()
         // The instance lock and the ledger are held until the pipeline has drained, and
         // released only here.

@@ -95,6 +95,34 @@ struct DaemonLog: Sendable {
         log(.startupFailed, "cannot start: \(reason)", ["reason": "\(reason)"])
     }
 
+    func revoked(serial: String, subject: String, reason: String, uid: UInt32?) {
+        let who = uid.map { "uid \($0)" } ?? "an unknown user"
+        log(.certificateRevoked, "revoked serial \(serial) for \(subject.isEmpty ? "(empty subject)" : subject): \(reason), by \(who)", [
+            "serial": "\(serial)", "subject": "\(subject)", "revocation_reason": "\(reason)",
+            "revoked_by_uid": "\(uid.map(String.init) ?? "")",
+        ])
+    }
+
+    func crlPublished(number: Int64, entries: Int, nextUpdate: Date, directory: String) {
+        let next = Self.timestamp(nextUpdate)
+        log(.crlPublished, "published CRL \(number) with \(entries) entries in \(directory), next update \(next)", [
+            "crl_number": "\(number)", "crl_entries": "\(entries)", "next_update": "\(next)",
+        ])
+    }
+
+    func crlPublishFailed(_ reason: String) {
+        log(.crlPublishFailed, "cannot publish a CRL: \(reason); trying again in a minute", ["reason": "\(reason)"])
+    }
+
+    func certificatesExpiring(_ count: Int) {
+        log(.certificatesExpiring, "\(count) certificates expire within 30 days", ["count": "\(count)"])
+    }
+
+    func caExpiring(notAfter: Date) {
+        let date = Self.timestamp(notAfter)
+        log(.caExpiring, "the CA certificate expires on \(date), before certificates issued now would; renew it", ["not_after": "\(date)"])
+    }
+
     func overflow() {
         log(.spoolOverflowRescan, "the inotify queue overflowed: rescanning the inbox")
     }

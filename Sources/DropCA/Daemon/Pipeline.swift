@@ -25,7 +25,7 @@ final class Pipeline: Sendable {
     private let publishing = DispatchGroup()
 
     init(spool: SpoolResources, watcher: InboxWatcher, configuration: Configuration, issuerBox: IssuerBox,
-         counters: DaemonCounters, log: DaemonLog, notifier: Notifier) {
+         counters: DaemonCounters, log: DaemonLog, notifier: Notifier, extraStatus: @escaping @Sendable () -> String? = { nil }) {
         let workerCount = configuration.daemon.effectiveWorkers
         let inbox = configuration.spool.inbox
         self.workerCount = workerCount
@@ -45,7 +45,9 @@ final class Pipeline: Sendable {
                 },
                 status: { line in
                     let totals = counters.totals
-                    _ = notifier.status("issued \(totals.issued), rejected \(totals.rejected); \(line)")
+                    var status = "issued \(totals.issued), rejected \(totals.rejected); \(line)"
+                    if let extra = extraStatus() { status += "; \(extra)" }
+                    _ = notifier.status(status)
                 },
                 watchdog: { _ = notifier.watchdog() }
             )

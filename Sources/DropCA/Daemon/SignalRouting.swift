@@ -1,7 +1,8 @@
 import Dispatch
 import Glibc
 
-/// SIGTERM and SIGINT stop the daemon, SIGHUP reloads it. The signals are ignored for
+/// SIGTERM and SIGINT stop the daemon, SIGHUP reloads it, SIGUSR1 (from `dropca revoke`)
+/// publishes a new CRL. The signals are ignored for
 /// the process and delivered through dispatch sources on one serial queue, so a handler
 /// runs as ordinary code (it may log and take locks) and two reloads never overlap.
 ///
@@ -10,10 +11,10 @@ import Glibc
 final class SignalRouting: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
 
-    init(stop: @escaping @Sendable () -> Void, reload: @escaping @Sendable () -> Void) {
+    init(stop: @escaping @Sendable () -> Void, reload: @escaping @Sendable () -> Void, revoked: @escaping @Sendable () -> Void) {
         let queue = DispatchQueue(label: "dropca.signals")
         var sources: [any DispatchSourceSignal] = []
-        for (number, handler) in [(SIGTERM, stop), (SIGINT, stop), (SIGHUP, reload)] {
+        for (number, handler) in [(SIGTERM, stop), (SIGINT, stop), (SIGHUP, reload), (SIGUSR1, revoked)] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler(handler: handler)

@@ -92,6 +92,29 @@ final class InstanceLock: Sendable {
         try? descriptor.close()
     }
 
+    /// Whether a `dropca run` holds `directory`'s lock.
+    enum Holder: Sendable, Equatable {
+        case nobody
+        /// With its PID when the lock file says which process it is.
+        case running(pid: Int32?)
+    }
+
+    /// Who holds `directory`'s lock. Takes and drops a shared lock to find out (a daemon
+    /// starting meanwhile is harmless: it publishes a CRL at start anyway); never creates
+    /// the file.
+    static func holder(of directory: String) -> Holder {
+        let path = directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName
+        guard let descriptor = try? FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .noFollow]) else {
+            return .nobody
+        }
+        defer { try? descriptor.close() }
+        if flock(descriptor.rawValue, LOCK_SH | LOCK_NB) == 0 {
+            _ = flock(descriptor.rawValue, LOCK_UN)
+            return .nobody
+        }
+        return errno == EWOULDBLOCK ? .running(pid: recordedPID(descriptor)) : .nobody
+    }
+
     private static func recordedPID(_ descriptor: FileDescriptor) -> Int32? {
         var buffer = [UInt8](repeating: 0, count: 32)
         guard let count = try? buffer.withUnsafeMutableBytes({ try descriptor.read(fromAbsoluteOffset: 0, into: $0) }), count > 0 else {

@@ -70,6 +70,13 @@ public final class CertificateAuthority: @unchecked Sendable {
         OpenSSLBytes.der(certificate, { i2d_X509($0, $1) }) ?? []
     }
 
+    /// The DER of the certificate's subject, as encoded in it: the issuer name of every
+    /// certificate and CRL this CA signs.
+    public var subjectDER: [UInt8] {
+        var name: [UInt8] = []
+        return DER.append(to: &name, { i2d_X509_NAME(X509_get_subject_name(certificate), $0) }) ? name : []
+    }
+
     /// A short description for logs and `check-config`: "EC P-256 CA CN=…, valid until …".
     public var summary: String {
         "\(keyKind.description) CA \(subject), valid until \(ISO8601DateFormatter().string(from: notAfter))"

@@ -1,0 +1,178 @@
+import Foundation
+import Issuance
+import Ledger
+
+extension Invocation {
+    /// What `dropca revoke` was asked to revoke.
+    public struct RevocationRequest: Sendable {
+        public var serials: [String]
+        /// `--from FILE` (`-` = standard input): one serial a line.
+        public var fromFile: String?
+        /// `--source NAME`: every currently valid certificate issued from this inbox name.
+        public var source: String?
+        public var reason: String
+
+        public init(serials: [String], fromFile: String?, source: String?, reason: String) {
+            self.serials = serials
+            self.fromFile = fromFile
+            self.source = source
+            self.reason = reason
+        }
+    }
+
+    /// What `dropca revoke` did: one line per certificate, and how it ends.
+    public struct RevocationReport: Sendable {
+        /// For standard output, one per certificate.
+        public var lines: [String]
+        /// For standard error: where the revocation went (CRL number, or why none yet).
+        public var notes: [String]
+        /// 0 every named certificate is (now) revoked; 1 any is unknown or expired (then
+        /// nothing was revoked).
+        public var status: Int32
+    }
+
+    /// How long `dropca revoke` waits for the running daemon's CRL.
+    static let crlWait: TimeInterval = 30
+
+    /// `dropca revoke`: records the revocations in the ledger, all or none, and, when the
+    /// daemon runs, wakes it (SIGUSR1) and waits until a CRL listing them is published.
+    /// The CA key is never touched here: the daemon signs. Run as root, it first becomes the
+    /// owner of the state directory (``ServiceIdentity``). Throws with status 2 for usage and
+    /// configuration errors.
+    public func revoke(_ request: RevocationRequest) throws(CommandFailure) -> RevocationReport {
+        func usage(_ line: String) -> CommandFailure { CommandFailure(status: 2, lines: ["dropca revoke: \(line)"]) }
+        guard let reason = RevocationReason(rawValue: request.reason) else {
+            throw usage("unknown reason \(String(reflecting: request.reason)); use one of \(RevocationReason.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var serials = request.serials
+        if let file = request.fromFile {
+            serials += try Self.serialLines(from: file)
+        }
+        for serial in serials where !Self.isSerial(serial) {
+            throw usage("\(String(reflecting: serial)) is not a serial number (hexadecimal digits, colons allowed)")
+        }
+        if serials.isEmpty && request.source == nil {
+            throw usage("name at least one serial, --from FILE or --source NAME")
+        }
+
+        let configuration: Configuration
+        do {
+            configuration = try loadConfiguration()
+        } catch {
+            throw CommandFailure(status: 2, lines: error.lines.map { "dropca revoke: \($0)" })
+        }
+        let state = configuration.state.directory
+        let uid = ServiceIdentity.invokingUser(environment: environment)
+        do {
+            try ServiceIdentity.becomeOwner(of: state)
+        } catch {
+            throw CommandFailure(status: 2, lines: ["dropca revoke: \(error)"])
+        }
+        guard FileManager.default.fileExists(atPath: state + "/" + Ledger.fileName) else {
+            let named = serials + (request.source.map { ["--source \($0)"] } ?? [])
+            return RevocationReport(
+                lines: named.map { "\($0): no such certificate (nothing has been issued yet)" },
+                notes: ["nothing was revoked"], status: 1)
+        }
+        let ledger: Ledger
+        do {
+            ledger = try Ledger(directory: state)
+        } catch {
+            throw CommandFailure(status: 2, lines: ["dropca revoke: \(error)"])
+        }
+
+        let now = Date()
+        if let source = request.source {
+            do {
+                let valid = try ledger.validSerials(sourceFile: source, at: now)
+                if valid.isEmpty {
+                    return RevocationReport(lines: ["--source \(source): no valid certificate was issued from this name"],
+                                            notes: ["nothing was revoked"], status: 1)
+                }
+                serials += valid
+            } catch {
+                throw CommandFailure(status: 2, lines: ["dropca revoke: \(error)"])
+            }
+        }
+
+        let outcomes: [RevocationOutcome]
+        do {
+            outcomes = try ledger.revoke(serials, reason: reason.rawValue, at: now, byUID: uid)
+        } catch {
+            throw CommandFailure(status: 2, lines: ["dropca revoke: \(error)"])
+        }
+        var lines: [String] = []
+        var refused = false
+        var newest: Int64 = 0
+        for outcome in outcomes {
+            switch outcome {
+            case .revoked(let certificate, let revocation):
+                newest = max(newest, revocation.id)
+                lines.append("\(certificate.serial): revoked (\(reason.rawValue)) \(Self.who(certificate))")
+            case .alreadyRevoked(let certificate, let revocation):
+                lines.append("\(certificate.serial): already revoked on \(LedgerTimeText.format(revocation.revokedAt)) (\(revocation.reason)); unchanged")
+            case .unknown(let serial):
+                refused = true
+                lines.append("\(serial): no such certificate in the ledger")
+            case .expired(let certificate):
+                refused = true
+                lines.append("\(certificate.serial): expired on \(LedgerTimeText.format(certificate.notAfter)); an expired certificate is not revoked")
+            }
+        }
+        if refused {
+            return RevocationReport(lines: lines, notes: ["nothing was revoked: fix or leave out the serials above and run it again"], status: 1)
+        }
+        return RevocationReport(lines: lines, notes: publicationNotes(newest: newest, ledger: ledger, configuration: configuration), status: 0)
+    }
+
+    /// Wakes the running daemon and waits for its CRL, or says what will happen instead.
+    private func publicationNotes(newest: Int64, ledger: Ledger, configuration: Configuration) -> [String] {
+        guard newest > 0 else { return [] }
+        guard configuration.crl.directory != nil else {
+            return ["recorded in the ledger; no CRL is published (crl.directory is empty)"]
+        }
+        switch InstanceLock.holder(of: configuration.state.directory) {
+        case .nobody:
+            return ["dropca is not running: the revocation is recorded, and the first CRL it publishes when it starts lists it"]
+        case .running(let pid):
+            if let pid { _ = kill(pid, SIGUSR1) }
+            let deadline = Date().addingTimeInterval(Self.crlWait)
+            while Date() < deadline {
+                if let crl = try? ledger.lastPublishedCRL(), crl.revocationsThrough >= newest {
+                    return ["published in CRL number \(crl.number) (next update \(LedgerTimeText.format(crl.nextUpdate)))"]
+                }
+                usleep(20_000)
+            }
+            return ["recorded, but the running dropca has published no CRL listing it within \(Int(Self.crlWait)) s; `journalctl -u dropca` says why (it retries every minute)"]
+        }
+    }
+
+    private static func who(_ certificate: IssuanceRecord) -> String {
+        let name = certificate.subject.isEmpty ? certificate.sans.joined(separator: ", ") : certificate.subject
+        return "\(name), from \(certificate.sourceFile)"
+    }
+
+    /// Hexadecimal digits with optional colons, as `dropca list` and `openssl` print serials.
+    static func isSerial(_ text: String) -> Bool {
+        let digits = text.utf8.filter { $0 != UInt8(ascii: ":") }
+        return !digits.isEmpty && digits.allSatisfy {
+            (0x30...0x39).contains($0) || (0x41...0x46).contains($0) || (0x61...0x66).contains($0)
+        }
+    }
+
+    /// One serial a line from `path` (`-` for standard input); blank lines and `#` comments
+    /// are skipped.
+    static func serialLines(from path: String) throws(CommandFailure) -> [String] {
+        let limit = 64 << 20
+        let bytes: [UInt8]
+        do {
+            bytes = try BoundedFile.read(path == "-" ? "/dev/stdin" : path, limit: limit, what: "serial list")
+        } catch {
+            throw CommandFailure(status: 2, lines: ["dropca revoke: \(error)"])
+        }
+        return String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).compactMap { line in
+            let text = line.trimmingCharacters(in: .whitespaces)
+            return text.isEmpty || text.hasPrefix("#") ? nil : text
+        }
+    }
+}
