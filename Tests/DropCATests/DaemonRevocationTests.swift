@@ -81,6 +81,8 @@ import Testing
         #expect(objects.first?["status"] as? String == "revoked")
         let valid = try DropCABinary.run(["list", "--status", "valid", "--config", daemon.config])
         #expect(valid.stdout.contains(printer.lowercased()) && !valid.stdout.contains(firewall.lowercased()), "\(valid.stdout)")
+        let shown = try DropCABinary.run(["show", firewall, "--config", daemon.config])
+        #expect(shown.stdout.contains("status:      revoked") && shown.stdout.contains("reason:      keyCompromise"), "\(shown.stdout)")
         #expect(daemon.logText.contains("revoked serial"), "the revocation is in the log")
         #expect(try daemon.stop() == 0)
     }
