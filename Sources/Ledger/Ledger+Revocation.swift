@@ -51,16 +51,15 @@ extension Ledger {
         }
     }
 
-    /// Serials of the certificates issued from inbox name `sourceFile` that are neither
-    /// revoked nor expired at `date`, oldest first.
-    public func validSerials(sourceFile: String, at date: Date) throws -> [String] {
+    /// Serials of the certificates issued from inbox name `sourceFile` that have not expired
+    /// at `date`, revoked or not (``revoke(_:reason:at:byUID:)`` says which were already),
+    /// oldest first.
+    public func unexpiredSerials(sourceFile: String, at date: Date) throws -> [String] {
         try perform {
             try reader.read { db in
                 try String.fetchAll(db, sql: """
-                    SELECT i.serial FROM issuance i
-                    WHERE i.source_file = ? AND i.not_after >= ?
-                      AND NOT EXISTS (SELECT 1 FROM revocation r WHERE r.serial = i.serial)
-                    ORDER BY i.issued_at, i.rowid
+                    SELECT serial FROM issuance WHERE source_file = ? AND not_after >= ?
+                    ORDER BY issued_at, rowid
                     """, arguments: [sourceFile, LedgerTime.text(date)])
             }
         }
@@ -111,16 +110,20 @@ extension Ledger {
     /// Such a certificate was listed by at least one CRL made after its notAfter (that one),
     /// which is when RFC 5280 5.1.2.6 lets a CRL leave it out; so the CRL does not grow
     /// without bound.
-    public func crlEntries(droppingExpiredBefore cutoff: Date?) throws -> [CRLEntry] {
+    ///
+    /// `unlessRevokedAfter` is the highest revocation id the last published CRL listed: a
+    /// revocation that came after it was in no CRL yet, so it is listed once whatever its
+    /// certificate's notAfter.
+    public func crlEntries(droppingExpiredBefore cutoff: Date?, unlessRevokedAfter listedThrough: Int64 = 0) throws -> [CRLEntry] {
         try perform {
             try reader.read { db in
                 let sql = """
                     SELECT r.id, r.serial, r.revoked_at, r.reason, i.not_after
                     FROM revocation r JOIN issuance i ON i.serial = r.serial
-                    \(cutoff == nil ? "" : "WHERE i.not_after >= ?")
+                    \(cutoff == nil ? "" : "WHERE i.not_after >= ? OR r.id > ?")
                     ORDER BY r.id
                     """
-                let arguments: StatementArguments = cutoff.map { [LedgerTime.text($0)] } ?? []
+                let arguments: StatementArguments = cutoff.map { [LedgerTime.text($0), listedThrough] } ?? []
                 return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                     CRLEntry(
                         serial: row["serial"], revokedAt: LedgerTime.date(row["revoked_at"]) ?? .distantPast,
@@ -183,14 +186,21 @@ extension Ledger {
 
     // MARK: Rows
 
+    /// By primary key only, so that thousands of look-ups inside a write transaction stay
+    /// cheap: dropca stores a serial as the even-length hex of its minimal bytes, so a typed
+    /// serial with or without leading zeros is one of two keys.
     static func issuance(serial typed: String, in db: Database) throws -> IssuanceRecord? {
         let serial = IssuanceRecord.normalizedSerial(typed)
         guard IssuanceRecord.isHex(serial) else { return nil }
-        if let exact = try IssuanceRow.fetchOne(db, sql: "SELECT * FROM issuance WHERE serial = ?", arguments: [serial]) {
-            return exact.record
-        }
         let significant = String(serial.drop { $0 == "0" })
-        return try IssuanceRow.fetchOne(db, sql: "SELECT * FROM issuance WHERE ltrim(serial, '0') = ? LIMIT 1", arguments: [significant])?.record
+        var keys = [serial, significant, "0" + significant]
+        keys = keys.filter { !$0.isEmpty }
+        for key in keys {
+            if let found = try IssuanceRow.fetchOne(db, sql: "SELECT * FROM issuance WHERE serial = ?", arguments: [key]) {
+                return found.record
+            }
+        }
+        return nil
     }
 
     static func revocation(serial: String, in db: Database) throws -> RevocationRecord? {

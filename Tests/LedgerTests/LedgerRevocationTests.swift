@@ -62,9 +62,26 @@ struct LedgerRevocationTests {
         // A CRL made before the expiry, then one made after it, must both list it.
         #expect(try ledger.crlEntries(droppingExpiredBefore: nil).count == 2)
         #expect(try ledger.crlEntries(droppingExpiredBefore: Self.at).count == 2)
-        // The next CRL follows one whose thisUpdate was after the expiry: it goes.
+        // The next CRL follows one whose thisUpdate was after the expiry (and which listed
+        // both revocations): it goes.
         let later = Self.at.addingTimeInterval(7200)
-        #expect(try ledger.crlEntries(droppingExpiredBefore: later).map(\.serial) == [Fixtures.serial(2)])
+        let listed = try ledger.lastRevocationID()
+        #expect(try ledger.crlEntries(droppingExpiredBefore: later, unlessRevokedAfter: listed).map(\.serial) == [Fixtures.serial(2)])
+    }
+
+    /// A revocation made after the last CRL was read is listed once even when its
+    /// certificate expired before that CRL's thisUpdate: it was in no CRL yet.
+    @Test func aRevocationNoCRLListedYetIsListedWhateverItsExpiry() throws {
+        let directory = try TemporaryDirectory()
+        let ledger = try Ledger(directory: directory.path)
+        var shortLived = Fixtures.issuance(1)
+        shortLived.notAfter = Self.at.addingTimeInterval(60)
+        try ledger.recordIssued([shortLived])
+        _ = try ledger.revoke([Fixtures.serial(1)], reason: "unspecified", at: Self.at, byUID: nil)
+        let id = try ledger.lastRevocationID()
+        let afterExpiry = Self.at.addingTimeInterval(120)
+        #expect(try ledger.crlEntries(droppingExpiredBefore: afterExpiry, unlessRevokedAfter: id - 1).count == 1)
+        #expect(try ledger.crlEntries(droppingExpiredBefore: afterExpiry, unlessRevokedAfter: id).isEmpty)
     }
 
     @Test func crlNumbersAreNeverReusedAndOnlyPublishedOnesCount() throws {
@@ -87,7 +104,7 @@ struct LedgerRevocationTests {
         #expect(last.number == 3 && last.entries == 3 && last.revocationsThrough == 9)
     }
 
-    @Test func validSerialsOfASourceLeaveOutRevokedAndExpiredOnes() throws {
+    @Test func unexpiredSerialsOfASourceLeaveOutExpiredOnes() throws {
         let directory = try TemporaryDirectory()
         let ledger = try Ledger(directory: directory.path)
         var old = Fixtures.issuance(1, sourceFile: "fw.csr", digest: Fixtures.digest(1))
@@ -97,6 +114,6 @@ struct LedgerRevocationTests {
         let other = Fixtures.issuance(4, sourceFile: "printer.csr")
         try ledger.recordIssued([old, revoked, current, other])
         _ = try ledger.revoke([revoked.serial], reason: "superseded", at: Self.at, byUID: nil)
-        #expect(try ledger.validSerials(sourceFile: "fw.csr", at: Self.at) == [current.serial])
+        #expect(try ledger.unexpiredSerials(sourceFile: "fw.csr", at: Self.at) == [revoked.serial, current.serial])
     }
 }

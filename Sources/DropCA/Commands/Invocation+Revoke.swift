@@ -31,8 +31,9 @@ extension Invocation {
         public var status: Int32
     }
 
-    /// How long `dropca revoke` waits for the running daemon's CRL.
-    static let crlWait: TimeInterval = 30
+    /// How long `dropca revoke` waits for the running daemon's CRL: past one retry of a
+    /// failed publication (a minute), so that a passing problem does not end the wait.
+    static let crlWait: TimeInterval = 75
 
     /// `dropca revoke`: records the revocations in the ledger, all or none, and, when the
     /// daemon runs, wakes it (SIGUSR1) and waits until a CRL listing them is published.
@@ -45,14 +46,20 @@ extension Invocation {
             throw usage("unknown reason \(String(reflecting: request.reason)); use one of \(RevocationReason.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         var serials = request.serials
-        if let file = request.fromFile {
-            serials += try Self.serialLines(from: file)
+        if serials.isEmpty && request.source == nil && request.fromFile == nil {
+            throw usage("name at least one serial, --from FILE or --source NAME")
         }
         for serial in serials where !Self.isSerial(serial) {
             throw usage("\(String(reflecting: serial)) is not a serial number (hexadecimal digits, colons allowed)")
         }
-        if serials.isEmpty && request.source == nil {
-            throw usage("name at least one serial, --from FILE or --source NAME")
+        // Read before becoming the service user, so that root may name any file; a bad line
+        // is named by its number only, never echoed, since the file may be one only root reads.
+        if let file = request.fromFile {
+            let lines = try Self.serialLines(from: file)
+            if let bad = lines.first(where: { !Self.isSerial($0.text) }) {
+                throw usage("line \(bad.number) of \(file == "-" ? "standard input" : file) is not a serial number (hexadecimal digits, colons allowed)")
+            }
+            serials += lines.map(\.text)
         }
 
         let configuration: Configuration
@@ -64,11 +71,15 @@ extension Invocation {
         let state = configuration.state.directory
         let uid = ServiceIdentity.invokingUser(environment: environment)
         do {
-            try ServiceIdentity.becomeOwner(of: state)
+            try ServiceIdentity.becomeOwner(of: state, ledger: state + "/" + Ledger.fileName)
         } catch {
             throw CommandFailure(status: 2, lines: ["dropca revoke: \(error)"])
         }
-        guard FileManager.default.fileExists(atPath: state + "/" + Ledger.fileName) else {
+        var status = stat()
+        if stat(state + "/" + Ledger.fileName, &status) != 0 {
+            guard errno == ENOENT else {
+                throw CommandFailure(status: 2, lines: ["dropca revoke: \(state)/\(Ledger.fileName): \(String(cString: strerror(errno)))"])
+            }
             let named = serials + (request.source.map { ["--source \($0)"] } ?? [])
             return RevocationReport(
                 lines: named.map { "\($0): no such certificate (nothing has been issued yet)" },
@@ -84,9 +95,9 @@ extension Invocation {
         let now = Date()
         if let source = request.source {
             do {
-                let valid = try ledger.validSerials(sourceFile: source, at: now)
+                let valid = try ledger.unexpiredSerials(sourceFile: source, at: now)
                 if valid.isEmpty {
-                    return RevocationReport(lines: ["--source \(source): no valid certificate was issued from this name"],
+                    return RevocationReport(lines: ["--source \(source): no unexpired certificate was issued from this name"],
                                             notes: ["nothing was revoked"], status: 1)
                 }
                 serials += valid
@@ -162,17 +173,19 @@ extension Invocation {
 
     /// One serial a line from `path` (`-` for standard input); blank lines and `#` comments
     /// are skipped.
-    static func serialLines(from path: String) throws(CommandFailure) -> [String] {
+    static func serialLines(from path: String) throws(CommandFailure) -> [(number: Int, text: String)] {
         let limit = 64 << 20
         let bytes: [UInt8]
         do {
-            bytes = try BoundedFile.read(path == "-" ? "/dev/stdin" : path, limit: limit, what: "serial list")
+            bytes = path == "-"
+                ? try BoundedFile.readStandardInput(limit: limit, what: "serial list")
+                : try BoundedFile.read(path, limit: limit, what: "serial list")
         } catch {
             throw CommandFailure(status: 2, lines: ["dropca revoke: \(error)"])
         }
-        return String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).compactMap { line in
-            let text = line.trimmingCharacters(in: .whitespaces)
-            return text.isEmpty || text.hasPrefix("#") ? nil : text
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { index, line in
+            let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            return text.isEmpty || text.hasPrefix("#") ? nil : (index + 1, text)
         }
     }
 }

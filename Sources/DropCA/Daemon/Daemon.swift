@@ -34,6 +34,9 @@ final class Daemon: Sendable {
     /// (returns 1, so that systemd's Restart=on-failure starts a fresh instance), or
     /// another instance on the same state directory (returns 2 at once).
     func run() -> Int32 {
+        // `dropca revoke` sends SIGUSR1 to the PID in the lock file as soon as the lock is
+        // held; its default action would end the process before `SignalRouting` handles it.
+        signal(SIGUSR1, SIG_IGN)
         let spool: SpoolResources
         do {
             spool = try SpoolResources(configuration: configuration, log: log)
@@ -57,10 +60,8 @@ final class Daemon: Sendable {
         }
 
         let issuerBox = self.issuerBox
-        let crl = spool.publication.map { folder in
-            CRLPublisher(settings: configuration.crl, folder: folder, ledger: spool.ledger,
-                         issuer: { issuerBox.issuer }, log: log)
-        }
+        let crl: CRLPublisher? = CRLPublisher(settings: configuration.crl, ledger: spool.ledger,
+                                              issuer: { issuerBox.issuer }, log: log)
         let pipeline = Pipeline(
             spool: spool, watcher: watcher, configuration: configuration, issuerBox: issuerBox,
             counters: counters, log: log, notifier: notifier, extraStatus: { crl?.statusLine }
@@ -120,6 +121,7 @@ final class Daemon: Sendable {
             || fresh.spool.rescanSeconds != configuration.spool.rescanSeconds { restartOnly.append("spool timing") }
         if fresh.state.directory != configuration.state.directory { restartOnly.append("state.directory") }
         if fresh.daemon.workers != configuration.daemon.workers { restartOnly.append("daemon.workers") }
+        if fresh.crl != configuration.crl { restartOnly.append("[crl]") }
         issuerBox.replace(with: issuer)
         var summary = "configuration reloaded from \(invocation.configPath): \(issuer.authority.summary)"
         if !restartOnly.isEmpty {

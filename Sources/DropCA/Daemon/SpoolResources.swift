@@ -2,8 +2,9 @@ import Foundation
 import Ledger
 import Spool
 
-/// What `dropca run` holds for its lifetime: the instance lock, the three spool folders, the
-/// ledger and the CRL folder, opened in that order (the lock before anything is touched, so a second
+/// What `dropca run` holds for its lifetime: the instance lock, the three spool folders and
+/// the ledger, opened in that order (the CRL folder is the CRL thread's, opened there, so
+/// that a folder that cannot be made never stops issuance) (the lock before anything is touched, so a second
 /// instance changes nothing before it exits).
 struct SpoolResources: Sendable {
     let lock: InstanceLock
@@ -11,8 +12,6 @@ struct SpoolResources: Sendable {
     let outbox: Outbox
     let failed: FailedFolder
     let ledger: Ledger
-    /// `crl.directory`, when a CRL is published.
-    let publication: PublicationFolder?
     let log: DaemonLog
 
     /// Throws ``InstanceLock/Failure`` when another instance holds the state directory,
@@ -27,7 +26,6 @@ struct SpoolResources: Sendable {
         outbox = try Outbox(path: spool.outbox)
         failed = try FailedFolder(path: spool.failed)
         ledger = try Ledger(directory: state)
-        publication = try configuration.crl.directory.map { try PublicationFolder(path: $0) }
         _ = try outbox.removeStaleTemporaries()
         _ = try failed.removeStaleTemporaries()
         self.log = log

@@ -17,6 +17,11 @@ enum BoundedFile {
         var description: String { "\(path): \(reason)" }
     }
 
+    /// All of standard input, at most `limit` bytes (whatever it is: a pipe, a socket, a file).
+    static func readStandardInput(limit: Int, what: String) throws(Failure) -> [UInt8] {
+        try readAll(FileDescriptor.standardInput, path: "standard input", limit: limit, what: what, over: "larger than \(limit) bytes")
+    }
+
     /// The whole of `path`, at most `limit` bytes; `what` names the file in messages
     /// ("CA private key (ca.key)"), `limitName` the setting that sets the limit, if any.
     static func read(_ path: String, limit: Int, what: String, limitName: String? = nil) throws(Failure) -> [UInt8] {
@@ -41,8 +46,13 @@ enum BoundedFile {
         if status.type == .regular, status.size > Int64(limit) {
             throw failure("is \(status.size) bytes, \(over)")
         }
-        // Read one byte past the limit: a file that grows after `stat`, or a pipe or device
-        // whose size `stat` does not know, is caught here rather than read without end.
+        return try readAll(descriptor, path: path, limit: limit, what: what, over: over)
+    }
+
+    /// Reads one byte past the limit: a file that grows after `stat`, or a pipe or device
+    /// whose size `stat` does not know, is caught here rather than read without end.
+    private static func readAll(_ descriptor: FileDescriptor, path: String, limit: Int, what: String, over: String) throws(Failure) -> [UInt8] {
+        func failure(_ reason: String) -> Failure { Failure(path: path, reason: "the \(what) \(reason)") }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while bytes.count <= limit {

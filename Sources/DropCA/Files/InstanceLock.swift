@@ -46,8 +46,7 @@ final class InstanceLock: Sendable {
         let descriptor: FileDescriptor
         var writable = true
         do {
-            // 0644 as asked (the unit's UMask makes it 0600): the PID is no secret, and the
-            // state directory itself is 0700.
+            // 0644 as asked (the unit's UMask makes it 0600): the PID is no secret.
             descriptor = try FileDescriptor.open(
                 FilePath(path), .readWrite, options: [.create, .closeOnExec, .noFollow],
                 permissions: [.ownerReadWrite, .groupRead, .otherRead]
@@ -64,8 +63,16 @@ final class InstanceLock: Sendable {
         } catch {
             throw .unusable(path: path, reason: "\(error)")
         }
-        if flock(descriptor.rawValue, LOCK_EX | LOCK_NB) != 0 {
+        // A `dropca revoke` probing whether a daemon runs holds a shared lock for a moment
+        // (`holder(of:)`): try a few times before calling the directory taken.
+        var attempts = 0
+        while flock(descriptor.rawValue, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
+            attempts += 1
+            if code == EWOULDBLOCK && attempts < 10 {
+                usleep(20_000)
+                continue
+            }
             let pid = Self.recordedPID(descriptor)
             try? descriptor.close()
             if code == EWOULDBLOCK {

@@ -21,13 +21,14 @@ enum ServiceIdentity {
         return getuid()
     }
 
-    /// As root: takes the uid and gid of `directory`'s owner (with no supplementary
-    /// groups) when that owner is not root. Otherwise nothing changes: a user who is not
-    /// the owner simply gets the system's refusal when opening the ledger.
-    static func becomeOwner(of directory: String) throws(Failure) {
+    /// As root: takes the uid and gid of the ledger's owner (of `directory`'s when there is
+    /// no ledger yet), with no supplementary groups, when that owner is not root. Otherwise
+    /// nothing changes: a user who is not the owner simply gets the system's refusal when
+    /// opening the ledger.
+    static func becomeOwner(of directory: String, ledger: String) throws(Failure) {
         guard geteuid() == 0 else { return }
         var status = stat()
-        guard stat(directory, &status) == 0 else {
+        guard stat(ledger, &status) == 0 || stat(directory, &status) == 0 else {
             throw Failure(description: "\(directory): \(String(cString: strerror(errno)))")
         }
         guard status.st_uid != 0 else { return }

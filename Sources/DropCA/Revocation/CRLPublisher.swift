@@ -4,10 +4,13 @@ import Ledger
 import Spool
 import Synchronization
 
-/// The daemon's CRL thread: signs and publishes a CRL at start, within a second of every
-/// revocation, and at least every `crl.refresh_hours`, revocations or not, so that the
-/// published CRL never reaches its nextUpdate while dropca runs. A CRL that cannot be made
-/// or written is logged and tried again every minute; issuance never waits for it.
+/// The daemon's revocation thread. With `crl.directory` set it signs and publishes a CRL at
+/// start, within a second of every revocation, and at least every `crl.refresh_hours`,
+/// revocations or not, so that the published CRL never reaches its nextUpdate while dropca
+/// runs. A CRL that cannot be made or written (a full disk, a folder gone or not creatable)
+/// is logged and tried again every minute, the folder opened afresh; issuance never waits
+/// for it. Without a CRL it still logs every revocation. Either way it logs, once a day, how
+/// many certificates expire within 30 days and whether the CA itself expires soon.
 ///
 /// How a revocation reaches it: `dropca revoke` records it in the ledger (its own process)
 /// and sends SIGUSR1 (``wake()``); the thread also looks at the ledger's highest revocation
@@ -27,7 +30,6 @@ final class CRLPublisher: Sendable {
     }
 
     private let settings: Configuration.CRLSettings
-    private let folder: PublicationFolder
     private let ledger: Ledger
     private let issuer: @Sendable () -> Issuer
     private let log: DaemonLog
@@ -42,10 +44,8 @@ final class CRLPublisher: Sendable {
     /// The expiry summary.
     static let dailyInterval: TimeInterval = 86_400
 
-    init(settings: Configuration.CRLSettings, folder: PublicationFolder, ledger: Ledger,
-         issuer: @escaping @Sendable () -> Issuer, log: DaemonLog) {
+    init(settings: Configuration.CRLSettings, ledger: Ledger, issuer: @escaping @Sendable () -> Issuer, log: DaemonLog) {
         self.settings = settings
-        self.folder = folder
         self.ledger = ledger
         self.issuer = issuer
         self.log = log
@@ -62,7 +62,7 @@ final class CRLPublisher: Sendable {
         thread.start()
     }
 
-    /// Publish now (a revocation was recorded, or the CA was reloaded).
+    /// Look now (a revocation was recorded, or the CA was reloaded).
     func wake() {
         let woken = state.withLock { state -> Int in
             state.wakeRequested = true
@@ -87,8 +87,12 @@ final class CRLPublisher: Sendable {
     }
 
     private func run() {
-        _ = try? folder.removeStaleTemporaries()
-        var published = try? ledger.lastPublishedCRL()
+        var folder: PublicationFolder? = nil
+        // What the last published CRL was; nil until read (a failed read is retried, never
+        // taken for "no CRL yet", which would log every revocation again).
+        var previous: CRLRecord?? = nil
+        // Without a CRL: revocations up to here are logged.
+        var loggedThrough: Int64? = nil
         var retryAt: Date? = nil
         var mustPublish = true  // at start
         var nextDaily = Date()
@@ -103,33 +107,60 @@ final class CRLPublisher: Sendable {
                 return (state.stopRequested, state.wakeRequested)
             }
             if stop { return }
-            if woken { mustPublish = true }
-            if let published, let lastRevocation = try? ledger.lastRevocationID(), lastRevocation > published.revocationsThrough {
-                mustPublish = true
-            }
-            if let published, now >= published.thisUpdate.addingTimeInterval(settings.refreshHours * 3600) {
-                mustPublish = true
-            }
-            if let due = retryAt, now >= due { mustPublish = true }
 
-            if mustPublish, retryAt.map({ now >= $0 }) ?? true || woken {
+            guard let directory = settings.directory else {
+                logRevocationsWithoutCRL(loggedThrough: &loggedThrough)
+                sleep(until: now.addingTimeInterval(Self.pollInterval))
+                continue
+            }
+
+            if woken { mustPublish = true }
+            if case .some(let last?) = previous {
+                if let newest = try? ledger.lastRevocationID(), newest > last.revocationsThrough { mustPublish = true }
+                if now >= refreshDue(last) { mustPublish = true }
+            }
+            let retryDue = retryAt.map { now >= $0 } ?? true
+            if mustPublish && (retryDue || woken) {
                 do {
-                    published = try publish(after: published)
+                    let known: CRLRecord?
+                    if case .some(let last) = previous {
+                        known = last
+                    } else {
+                        known = try ledger.lastPublishedCRL()
+                        previous = .some(known)
+                    }
+                    let target: PublicationFolder
+                    if let folder {
+                        target = folder
+                    } else {
+                        target = try PublicationFolder(path: directory)
+                        folder = target
+                    }
+                    let published = try publish(after: known, into: target)
+                    previous = .some(published)
                     state.withLock { $0.published = published }
                     mustPublish = false
                     retryAt = nil
                 } catch {
                     log.crlPublishFailed("\(error)")
                     retryAt = Date().addingTimeInterval(Self.retryInterval)
+                    // The folder may be gone or replaced: open it by its path next time.
+                    folder = nil
                 }
             }
 
+            // Wake for the next poll, the next refresh, or the next retry, whichever is first,
+            // never for a moment already past (a refresh due during a retry wait).
             var deadline = Date().addingTimeInterval(Self.pollInterval)
-            if let published {
-                deadline = min(deadline, published.thisUpdate.addingTimeInterval(settings.refreshHours * 3600))
+            if case .some(let last?) = previous, retryAt == nil {
+                deadline = min(deadline, max(Date(), refreshDue(last)))
             }
             sleep(until: deadline)
         }
+    }
+
+    private func refreshDue(_ crl: CRLRecord) -> Date {
+        crl.thisUpdate.addingTimeInterval(settings.refreshHours * 3600)
     }
 
     private func sleep(until deadline: Date) {
@@ -144,9 +175,13 @@ final class CRLPublisher: Sendable {
     }
 
     /// One CRL: entries from the ledger, a new number, signed, put in place, marked.
-    private func publish(after previous: CRLRecord?) throws -> CRLRecord {
+    private func publish(after previous: CRLRecord?, into folder: PublicationFolder) throws -> CRLRecord {
         let through = try ledger.lastRevocationID()
-        let rows = try ledger.crlEntries(droppingExpiredBefore: previous?.thisUpdate)
+        let previousThrough = previous?.revocationsThrough ?? 0
+        let rows = try ledger.crlEntries(droppingExpiredBefore: previous?.thisUpdate, unlessRevokedAfter: previousThrough)
+        // Read before the number is taken: a failure here retries the whole publication
+        // rather than losing the journal records.
+        let newlyListed = try ledger.revocations(after: previousThrough)
         let thisUpdate = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         let nextUpdate = thisUpdate.addingTimeInterval((settings.validityHours * 3600).rounded(.up))
         let listedThrough = max(through, rows.map(\.revocationID).max() ?? 0)
@@ -160,14 +195,29 @@ final class CRLPublisher: Sendable {
         try folder.replace(Configuration.CRLSettings.crlFileName, with: der)
         try folder.replace(Configuration.CRLSettings.caCertificateFileName, with: issuer.authority.certificateDER)
         try ledger.markCRLPublished(number: record.number, at: Date())
-        for (revocation, certificate) in (try? ledger.revocations(after: previous?.revocationsThrough ?? 0)) ?? []
-            where revocation.id <= listedThrough {
+        for (revocation, certificate) in newlyListed where revocation.id <= listedThrough {
             log.revoked(serial: revocation.serial, subject: certificate.subject, reason: revocation.reason, uid: revocation.revokedByUID)
         }
         log.crlPublished(number: record.number, entries: rows.count, nextUpdate: nextUpdate, directory: folder.path)
         var published = record
         published.publishedAt = Date()
         return published
+    }
+
+    /// With no CRL to carry them, revocations are logged as the ledger shows them; those made
+    /// before this start were logged by the instance that saw them (or by nobody, if no
+    /// daemon ran between the revocation and a configuration without a CRL).
+    private func logRevocationsWithoutCRL(loggedThrough: inout Int64?) {
+        guard let newest = try? ledger.lastRevocationID() else { return }
+        guard let through = loggedThrough else {
+            loggedThrough = newest
+            return
+        }
+        guard newest > through, let fresh = try? ledger.revocations(after: through) else { return }
+        for (revocation, certificate) in fresh {
+            log.revoked(serial: revocation.serial, subject: certificate.subject, reason: revocation.reason, uid: revocation.revokedByUID)
+        }
+        loggedThrough = fresh.map(\.revocation.id).max() ?? newest
     }
 
     private func dailySummary(now: Date) {
