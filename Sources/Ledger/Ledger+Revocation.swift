@@ -118,18 +118,20 @@ extension Ledger {
         try perform {
             try reader.read { db in
                 let sql = """
-                    SELECT r.id, r.serial, r.revoked_at, r.reason, i.not_after
+                    SELECT r.id, r.serial, r.revoked_at, r.reason
                     FROM revocation r JOIN issuance i ON i.serial = r.serial
                     \(cutoff == nil ? "" : "WHERE i.not_after >= ? OR r.id > ?")
                     ORDER BY r.id
                     """
                 let arguments: StatementArguments = cutoff.map { [LedgerTime.text($0), listedThrough] } ?? []
-                return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                    CRLEntry(
-                        serial: row["serial"], revokedAt: LedgerTime.date(row["revoked_at"]) ?? .distantPast,
-                        reason: row["reason"], revocationID: row["id"],
-                        notAfter: LedgerTime.date(row["not_after"]) ?? .distantPast)
+                var entries: [CRLEntry] = []
+                let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+                while let row = try cursor.next() {
+                    entries.append(CRLEntry(
+                        serial: row[1], revokedAt: LedgerTime.date(row[2]) ?? .distantPast,
+                        reason: row[3], revocationID: row[0]))
                 }
+                return entries
             }
         }
     }

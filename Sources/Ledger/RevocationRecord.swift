@@ -39,7 +39,6 @@ public struct CRLEntry: Sendable, Hashable {
     public var revokedAt: Date
     public var reason: String
     public var revocationID: Int64
-    public var notAfter: Date
 }
 
 /// What ``Ledger/revoke(_:reason:at:byUID:)`` did with one serial.

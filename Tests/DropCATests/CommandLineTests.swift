@@ -139,6 +139,24 @@ import Testing
         #expect(broken.status == 2)
     }
 
+    @Test func checkConfigWarnsWhenTheCRLAndTheCertificatesDoNotPointAtEachOther() throws {
+        let setup = try DevelopmentSetupFixture()
+        let published = try DropCABinary.run(["check-config", "--config", setup.config])
+        #expect(published.status == 0 && published.stdout.contains("but certificate.crl_url is empty"), "\(published.output)")
+
+        let text = try String(contentsOfFile: setup.config, encoding: .utf8)
+            .replacingOccurrences(of: "directory = \"public\"", with: "directory = \"\"")
+            .replacingOccurrences(of: "crl_url = \"\"", with: "crl_url = \"http://pki.test/ca.crl\"")
+        try text.write(toFile: setup.config, atomically: true, encoding: .utf8)
+        let unpublished = try DropCABinary.run(["check-config", "--config", setup.config])
+        #expect(unpublished.status == 0 && unpublished.stdout.contains("but crl.directory is empty"), "\(unpublished.output)")
+
+        let inverted = text.replacingOccurrences(of: "refresh_hours = 24", with: "refresh_hours = 200")
+        try inverted.write(toFile: setup.config, atomically: true, encoding: .utf8)
+        let refused = try DropCABinary.run(["check-config", "--config", setup.config])
+        #expect(refused.status == 2 && refused.stderr.contains("crl.refresh_hours (200) must be below crl.validity_hours (168)"), "\(refused.output)")
+    }
+
     @Test func configurationComesFromTheEnvironmentWhenNotGiven() throws {
         let setup = try DevelopmentSetupFixture()
         let check = try DropCABinary.run(["check-config"], environment: ["DROPCA_CONFIG": setup.config])

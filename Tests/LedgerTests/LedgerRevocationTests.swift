@@ -117,3 +117,21 @@ struct LedgerRevocationTests {
         #expect(try ledger.unexpiredSerials(sourceFile: "fw.csr", at: Self.at) == [revoked.serial, current.serial])
     }
 }
+
+@Suite("Ledger times")
+struct LedgerTimeTests {
+    /// The fast reader agrees with Foundation's ISO 8601 parser on the ledger's own form,
+    /// across leap years, month ends, the 2038 and 2050 boundaries.
+    @Test(arguments: [0, 951_782_400, 951_868_799, 1_740_830_400, 2_147_483_647, 2_147_483_648, 2_524_608_000, 4_102_444_799, 253_402_300_799])
+    func theFastReaderAgreesWithFoundation(seconds: Int) {
+        let date = Date(timeIntervalSince1970: TimeInterval(seconds))
+        let text = LedgerTime.text(date)
+        #expect(LedgerTime.fastDate(text) == date, "\(text)")
+        #expect(LedgerTime.fastDate(text) == (try? Date.ISO8601FormatStyle(timeZone: .gmt).parse(text)))
+    }
+
+    @Test(arguments: ["2025-03-01 12:00:00", "2025-13-01T12:00:00Z", "2025-03-01T12:00:00.5Z", "x"])
+    func otherFormsAreLeftToFoundation(text: String) {
+        #expect(LedgerTime.fastDate(text) == nil)
+    }
+}
