@@ -195,8 +195,8 @@ final class CRLPublisher: Sendable {
         try folder.replace(Configuration.CRLSettings.crlFileName, with: der)
         try folder.replace(Configuration.CRLSettings.caCertificateFileName, with: issuer.authority.certificateDER)
         try ledger.markCRLPublished(number: record.number, at: Date())
-        for (revocation, certificate) in newlyListed where revocation.id <= listedThrough {
-            log.revoked(serial: revocation.serial, subject: certificate.subject, reason: revocation.reason, uid: revocation.revokedByUID)
+        for (revocation, subject) in newlyListed where revocation.id <= listedThrough {
+            log.revoked(serial: revocation.serial, subject: subject, reason: revocation.reason, uid: revocation.revokedByUID)
         }
         log.crlPublished(number: record.number, entries: rows.count, nextUpdate: nextUpdate, directory: folder.path)
         var published = record
@@ -214,8 +214,8 @@ final class CRLPublisher: Sendable {
             return
         }
         guard newest > through, let fresh = try? ledger.revocations(after: through) else { return }
-        for (revocation, certificate) in fresh {
-            log.revoked(serial: revocation.serial, subject: certificate.subject, reason: revocation.reason, uid: revocation.revokedByUID)
+        for (revocation, subject) in fresh {
+            log.revoked(serial: revocation.serial, subject: subject, reason: revocation.reason, uid: revocation.revokedByUID)
         }
         loggedThrough = fresh.map(\.revocation.id).max() ?? newest
     }
