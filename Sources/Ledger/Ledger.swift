@@ -120,6 +120,12 @@ public final class Ledger: Sendable {
     /// Closes the connections. In read-write mode this checkpoints the WAL into the main file
     /// when no other process has the ledger open. Later calls on this instance fail.
     public func close() throws {
+        // SQLite checkpoints on the last close only when that connection may write, and
+        // a pool may close a read-only reader last: move the log into the main file (and
+        // empty it) on the writer first, so that ledger.sqlite alone is the whole ledger.
+        if let writer {
+            try perform { try writer.writeWithoutTransaction { try $0.checkpoint(.truncate) } }
+        }
         try perform { try reader.close() }
     }
 

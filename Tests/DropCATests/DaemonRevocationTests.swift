@@ -204,3 +204,4 @@ import Testing
         #expect(try daemon.stop() == 0)
     }
 }
+

@@ -28,6 +28,11 @@ enum AuthorityLoader {
         if authority.notAfter <= now {
             throw StartupError("\(certificatePath): the CA certificate expired on \(ISO8601DateFormatter().string(from: authority.notAfter))")
         }
+        // A CA that is not valid yet would sign certificates valid before their issuer; a
+        // clock that is wrong is the usual reason, so say both dates.
+        if authority.notBefore > now {
+            throw StartupError("\(certificatePath): the CA certificate is not valid before \(ISO8601DateFormatter().string(from: authority.notBefore)) (this machine's clock says \(ISO8601DateFormatter().string(from: now)))")
+        }
         do {
             return try Issuer(authority: authority, policy: configuration.policy, profile: configuration.certificate)
         } catch {

@@ -84,8 +84,14 @@ final class Daemon: Sendable {
         pipeline.drain()
         crl?.stop()
         signals.cancel()
-        // The instance lock and the ledger are held until the pipeline has drained, and
-        // released only here.
+        // A clean stop leaves the whole ledger in ledger.sqlite, not in its -wal file, so that
+        // a copy of that one file is a complete ledger. The instance lock and the ledger are
+        // held until the pipeline has drained, and released only here.
+        do {
+            try spool.ledger.close()
+        } catch {
+            log.failure("closing the ledger: \(error)")
+        }
         withExtendedLifetime(spool) {}
         let totals = counters.totals
         switch exit {

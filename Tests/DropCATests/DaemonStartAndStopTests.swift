@@ -1,0 +1,40 @@
+import Foundation
+import Issuance
+import TestSupport
+import Testing
+
+/// The CA's dates and the ledger's file at a clean stop.
+@Suite(.serialized) struct DaemonStartAndStopTests {
+    /// A CA whose notBefore is still ahead (a wrong clock, a CA made for later) would sign
+    /// certificates valid before their issuer: refused at start and by check-config.
+    @Test func aCAThatIsNotValidYetIsRefused() throws {
+        let daemon = try DaemonHarness()
+        let future = try DevelopmentCA.generate(commonName: "future CA", now: Date().addingTimeInterval(2 * 86_400))
+        try future.certificatePEM.write(toFile: daemon.root + "/ca/ca.pem", atomically: true, encoding: .utf8)
+        try future.privateKeyPEM.write(toFile: daemon.root + "/ca/ca.key", atomically: true, encoding: .utf8)
+        let check = try DropCABinary.run(["check-config", "--config", daemon.config])
+        #expect(check.status == 2 && check.stderr.contains("is not valid before"), "\(check.output)")
+        try daemon.start(waitUntilReady: false)
+        #expect(try daemon.waitForExit(timeout: 20) == 2)
+        #expect(daemon.logText.contains("is not valid before"), "\(daemon.logText)")
+    }
+
+    @Test func aCleanStopLeavesTheWholeLedgerInItsMainFile() throws {
+        let daemon = try DaemonHarness()
+        try daemon.start()
+        try daemon.drop("one.csr", SampleRequests.p256)
+        try daemon.waitForCertificates(["one"])
+        #expect(try daemon.stop() == 0)
+        let wal = daemon.root + "/state/ledger.sqlite-wal"
+        let walSize = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
+        #expect(walSize == 0, "the -wal file still holds \(walSize) bytes")
+        // The main file alone is a complete ledger: a copy of it lists the certificate.
+        let copy = try TemporaryDirectory(prefix: "dropca-ledger-copy")
+        try FileManager.default.copyItem(atPath: daemon.root + "/state/ledger.sqlite", toPath: copy.path("ledger.sqlite"))
+        let config = try String(contentsOfFile: daemon.config, encoding: .utf8)
+            .replacingOccurrences(of: "directory = \"state\"", with: "directory = \"\(copy.url.path)\"")
+        try config.write(toFile: copy.path("dropca.toml"), atomically: true, encoding: .utf8)
+        let listed = try DropCABinary.run(["list", "--config", copy.path("dropca.toml")])
+        #expect(listed.status == 0 && listed.stdout.contains("one.csr"), "\(listed.output)")
+    }
+}
