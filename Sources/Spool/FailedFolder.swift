@@ -177,6 +177,26 @@ public final class FailedFolder: Sendable {
             try syncBoth(inbox)
             return .copied(entry: target, reason: target.appending(".reason"))
         }
+        if status.kind == .directory {
+            // A folder cannot be copied to another filesystem, and one that is not empty
+            // cannot be removed without deleting what an uploader put in it. It is hidden
+            // in the inbox instead (a name starting with "." is never taken), before the
+            // reason is written, so that it is refused once, not on every rescan.
+            if unlinkat(inbox.descriptor, name.cString, AT_REMOVEDIR) == 0 {
+                lines.append("not kept: failed/ is on another filesystem; the empty folder was removed from the inbox")
+            } else if errno == ENOTEMPTY || errno == EEXIST {
+                let hidden = SpoolName(".dropca-refused-\(UInt32.random(in: 0...UInt32.max))-\(name.failedFolderName)")
+                guard renameat(inbox.descriptor, name.cString, inbox.descriptor, hidden.cString) == 0 else {
+                    throw SpoolError.system(.cannotRename, "cannot set aside the rejected folder", path: inbox.display(name), errno: errno)
+                }
+                lines.append("not kept: failed/ is on another filesystem and a folder cannot be copied there; it stays in the inbox as \(hidden), untouched")
+            } else if errno != ENOENT {
+                throw SpoolError.system(.cannotRemove, "cannot remove rejected entry", path: inbox.display(name), errno: errno)
+            }
+            try writeReason(lines, as: target.appending(".reason"))
+            try syncBoth(inbox)
+            return .reasonOnly(reason: target.appending(".reason"))
+        }
         lines.append("not kept: failed/ is on another filesystem and \(status.kind) was never read; its inbox entry was removed")
         try writeReason(lines, as: target.appending(".reason"))
         try removeFromInbox(name, status: status, inbox: inbox)

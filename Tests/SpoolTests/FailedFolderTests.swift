@@ -195,6 +195,29 @@ struct FailedFolderTests {
         #expect(try nameStrings(in: failedElsewhere) == ["f.csr.reason", "x.csr", "x.csr.reason"])
     }
 
+    /// An SFTP user may `mkdir` in the inbox. With failed/ elsewhere a folder can be neither
+    /// moved nor copied, and one with files in it is not deleted: it is set aside under a
+    /// hidden name and refused once, with one reason file.
+    @Test(.enabled(if: sharedMemoryIsAnotherFilesystem, "needs /dev/shm on another filesystem"))
+    func acrossFilesystemsAFolderIsRefusedOnceAndItsFilesKept() throws {
+        let other = try TemporaryFolder("failed-xdev-dir", base: "/dev/shm")
+        let failedElsewhere = try other.subfolder("failed")
+        #expect(mkdir(inboxPath + "/upload", 0o755) == 0)
+        try writeFile(inboxPath + "/upload/inside.csr", "kept")
+        #expect(mkdir(inboxPath + "/empty", 0o755) == 0)
+        let inbox = try Inbox(path: inboxPath)
+        let failed = try FailedFolder(path: failedElsewhere)
+        #expect(try failed.reject("upload", from: inbox, reason: "a folder") == .reasonOnly(reason: "upload.reason"))
+        #expect(try failed.reject("empty", from: inbox, reason: "a folder") == .reasonOnly(reason: "empty.reason"))
+        // Asked again (a rescan): the name is gone, nothing more is written.
+        #expect(try failed.reject("upload", from: inbox, reason: "a folder") == .vanished)
+        #expect(try nameStrings(in: failedElsewhere) == ["empty.reason", "upload.reason"])
+        let left = try nameStrings(in: inboxPath)
+        #expect(left.count == 1 && left[0].hasPrefix(".dropca-refused-") && left[0].hasSuffix("-upload"), "\(left)")
+        #expect(try readText(inboxPath + "/" + left[0] + "/inside.csr") == "kept")
+        #expect(try readText(failedElsewhere + "/upload.reason").contains("stays in the inbox as \(left[0])"))
+    }
+
     @Test func concurrentRejectionsOfCollidingNamesAllGetTheirOwnFiles() async throws {
         let inbox = try Inbox(path: inboxPath)
         let failed = try FailedFolder(path: failedPath)
