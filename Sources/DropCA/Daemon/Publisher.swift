@@ -47,7 +47,6 @@ struct Publisher: Sendable {
             fresh.map { ($0.0, $0.1.der, $0.2, $0.1.serialHex, true) }
         for case .republish(let name, let record, let identity) in batch {
             candidates.append((name, [UInt8](record.certificate), identity, record.serial, false))
-            log.republished(file: name.description, serial: record.serial)
         }
         let outbox = self.outbox
         let certificates = candidates.map { (input: $0.name, certificate: $0.certificate) }
@@ -122,6 +121,10 @@ struct Publisher: Sendable {
         let publishedNames = Set(published.map(\.name))
         for (name, certificate, _) in recorded where publishedNames.contains(name) {
             log.issued(file: name.description, certificate: certificate)
+        }
+        // Logged once it is true: after the rename, not before the write.
+        for case .republish(let name, let record, _) in batch where publishedNames.contains(name) {
+            log.republished(file: name.description, serial: record.serial)
         }
         counters.add(issued: recorded.filter { publishedNames.contains($0.0) }.count, rejected: rejections.count)
     }
