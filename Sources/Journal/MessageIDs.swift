@@ -49,6 +49,7 @@ public struct MessageID: Hashable, Sendable, CustomStringConvertible {
     static let crlPublishFailed = MessageID(constant: "3960cb628b2643c289b3c9aecf8f616e")
     static let certificatesExpiring = MessageID(constant: "269441f4ac594d428096f3032516f84c")
     static let caExpiring = MessageID(constant: "21a1f2a3a34c40b98e0dc08a08fb3cef")
+    static let caUnusable = MessageID(constant: "f147d92338b94a5db66e958886dee404")
 }
 
 /// Every kind of event dropca reports to its operator, each with its own `MESSAGE_ID`.
@@ -100,6 +101,8 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
     case certificatesExpiring
     /// warning — the CA certificate expires within `certificate.validity_days`. Metadata: `not_after`.
     case caExpiring
+    /// error — the CA in force is expired or not valid yet; requests wait. Metadata: `reason`.
+    case caUnusable
 
     /// The id journald stores as `MESSAGE_ID`.
     public var messageID: MessageID {
@@ -120,6 +123,7 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .crlPublishFailed: .crlPublishFailed
         case .certificatesExpiring: .certificatesExpiring
         case .caExpiring: .caExpiring
+        case .caUnusable: .caUnusable
         }
     }
 
@@ -143,6 +147,7 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .crlPublishFailed: "A CRL could not be published; dropca tries again every minute"
         case .certificatesExpiring: "Certificates expire within 30 days"
         case .caExpiring: "The CA certificate expires soon"
+        case .caUnusable: "The CA cannot sign; requests wait in the inbox"
         }
     }
 
@@ -154,7 +159,7 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .crlPublished: .info
         case .daemonStarted, .daemonStopping, .configReloaded, .republishedAfterCrash, .certificateRevoked, .certificatesExpiring: .notice
         case .requestRejected, .validityCut, .spoolOverflowRescan, .caExpiring: .warning
-        case .configReloadFailed, .crlPublishFailed: .error
+        case .configReloadFailed, .crlPublishFailed, .caUnusable: .error
         case .inboxLost, .startupFailed: .critical
         }
     }
@@ -167,7 +172,7 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .certificateIssued: ["file", "serial", "subject", "sans", "not_after", "csr_sha256"]
         case .requestRejected: ["file", "reason"]
         case .daemonStarted, .daemonStopping, .configReloaded, .spoolOverflowRescan: []
-        case .configReloadFailed, .startupFailed, .crlPublishFailed: ["reason"]
+        case .configReloadFailed, .startupFailed, .crlPublishFailed, .caUnusable: ["reason"]
         case .certificateRevoked: ["serial", "subject", "revocation_reason", "revoked_by_uid"]
         case .crlPublished: ["crl_number", "crl_entries", "next_update"]
         case .certificatesExpiring: ["count"]

@@ -37,4 +37,36 @@ import Testing
         let listed = try DropCABinary.run(["list", "--config", copy.path("dropca.toml")])
         #expect(listed.status == 0 && listed.stdout.contains("one.csr"), "\(listed.output)")
     }
+
+    /// A CA that runs out while the daemon runs rejects nothing: requests wait in the inbox
+    /// and are issued once a reload brings a valid CA.
+    @Test(.timeLimit(.minutes(2)))
+    func requestsWaitWhileTheCAIsExpiredAndAreIssuedAfterAReload() throws {
+        let daemon = try DaemonHarness()
+        // A CA that ends in 6 seconds: made "3650 days ago".
+        let validity: TimeInterval = 6
+        let ending = try DevelopmentCA.generate(commonName: "ending CA", validityDays: 3650,
+                                                now: Date().addingTimeInterval(validity - 3650 * 86_400))
+        try ending.certificatePEM.write(toFile: daemon.root + "/ca/ca.pem", atomically: true, encoding: .utf8)
+        try ending.privateKeyPEM.write(toFile: daemon.root + "/ca/ca.key", atomically: true, encoding: .utf8)
+        try daemon.start()
+        let started = Date()
+        try daemon.drop("before.csr", SampleRequests.p256)
+        try daemon.waitForCertificates(["before"])
+        Thread.sleep(until: started.addingTimeInterval(validity + 1))
+
+        try daemon.drop("after.csr", SampleRequests.p256)
+        try daemon.waitFor("the CA problem in the log", timeout: 10) { daemon.logText.contains("the CA cannot sign") }
+        Thread.sleep(forTimeInterval: 2)
+        #expect(daemon.names(in: daemon.inbox) == ["after.csr"], "the request waits in the inbox")
+        #expect(daemon.names(in: daemon.failed).isEmpty, "nothing is rejected for an expired CA")
+
+        let renewed = try DevelopmentCA.generate(commonName: "renewed CA")
+        try renewed.certificatePEM.write(toFile: daemon.root + "/ca/ca.pem", atomically: true, encoding: .utf8)
+        try renewed.privateKeyPEM.write(toFile: daemon.root + "/ca/ca.key", atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        try daemon.waitForCertificates(["after"], timeout: 20)
+        #expect(daemon.names(in: daemon.failed).isEmpty)
+        #expect(try daemon.stop() == 0)
+    }
 }

@@ -123,6 +123,14 @@ struct DaemonLog: Sendable {
         log(.caExpiring, "the CA certificate expires on \(date), before certificates issued now would; renew it", ["not_after": "\(date)"])
     }
 
+    func authorityUnusable(_ reason: String) {
+        log(.caUnusable, "the CA cannot sign: \(reason); requests wait in the inbox until a valid CA is loaded (systemctl reload dropca)", ["reason": "\(reason)"])
+    }
+
+    func authorityUsable() {
+        logger.notice("the CA can sign again: issuing the requests that waited")
+    }
+
     func overflow() {
         log(.spoolOverflowRescan, "the inotify queue overflowed: rescanning the inbox")
     }

@@ -36,6 +36,9 @@ final class IntakeLoop: Sendable {
         var stopRequested = false
         var inFlight = 0
         var finishedSinceLastPet = true
+        /// Why nothing is handed out now: the CA is expired or not valid yet. Inputs wait in
+        /// the inbox until a reload brings a valid one.
+        var authorityProblem: String?
     }
 
     private let lock: Mutex<State>
@@ -48,6 +51,8 @@ final class IntakeLoop: Sendable {
         var status: @Sendable (String) -> Void
         /// Pet the watchdog (WATCHDOG=1).
         var watchdog: @Sendable () -> Void
+        /// Why the CA in force cannot sign now (expired, not valid yet), or nil.
+        var authorityProblem: @Sendable () -> String? = { nil }
     }
 
     private let callbacks: Callbacks
@@ -92,7 +97,10 @@ final class IntakeLoop: Sendable {
     }
 
     var statusLine: String {
-        let (counts, inFlight) = lock.withLock { ($0.tracker.counts, $0.inFlight) }
+        let (counts, inFlight, problem) = lock.withLock { ($0.tracker.counts, $0.inFlight, $0.authorityProblem) }
+        if let problem {
+            return "waiting for a valid CA (\(problem)); \(counts[.ready, default: 0]) requests wait in the inbox"
+        }
         return "queued \(queue.count), in progress \(inFlight), waiting for uploads to finish \(counts[.beingWritten, default: 0] + counts[.settling, default: 0])"
     }
 
@@ -201,8 +209,23 @@ final class IntakeLoop: Sendable {
         lock.withLock { $0.tracker.scanned(entries, at: now) }
     }
 
-    /// Moves ready names into the work queue while it has room.
+    /// Moves ready names into the work queue while it has room, unless the CA cannot sign:
+    /// then they wait in the inbox (logged once), and when a valid CA is in force again the
+    /// inbox is scanned anew, for names a worker handed back meanwhile.
     private func handOut() {
+        let problem = callbacks.authorityProblem()
+        let previous = lock.withLock { state -> String? in
+            defer { state.authorityProblem = problem }
+            return state.authorityProblem
+        }
+        if let problem {
+            if previous == nil { log.authorityUnusable(problem) }
+            return
+        }
+        if previous != nil {
+            log.authorityUsable()
+            try? scan()
+        }
         var names: [SpoolName] = []
         lock.withLock { state in
             while state.inFlight < capacity, let name = state.tracker.nextReady() {

@@ -15,6 +15,11 @@ struct IssuanceWorker: Sendable {
             return .rejected(name: name, refusal: .spool(.unsafeName(why)), identity: nil, contents: nil, csrSHA256: nil)
         }
         let issuer = self.issuer()
+        // The CA ran out (or was not valid yet) after the intake loop handed this name out:
+        // leave it in the inbox for when a valid CA is loaded, never reject it for that.
+        if issuer.authority.unusableReason(at: Date()) != nil {
+            return .leftAlone(name: name)
+        }
         switch inbox.take(name, maxBytes: issuer.policy.maxCSRBytes) {
         case .vanished, .changed:
             return .leftAlone(name: name)

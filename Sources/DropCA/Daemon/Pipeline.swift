@@ -49,7 +49,8 @@ final class Pipeline: Sendable {
                     if let extra = extraStatus() { status += "; \(extra)" }
                     _ = notifier.status(status)
                 },
-                watchdog: { _ = notifier.watchdog() }
+                watchdog: { _ = notifier.watchdog() },
+                authorityProblem: { issuerBox.issuer.authority.unusableReason(at: Date()) }
             )
         )
     }

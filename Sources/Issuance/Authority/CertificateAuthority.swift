@@ -70,6 +70,15 @@ public final class CertificateAuthority: @unchecked Sendable {
         OpenSSLBytes.der(certificate, { i2d_X509($0, $1) }) ?? []
     }
 
+    /// Why this CA cannot sign at `now` (its certificate expired, or is not valid yet), or
+    /// nil when it can.
+    public func unusableReason(at now: Date) -> String? {
+        // Two comparisons on the common path: the daemon asks before every file.
+        if notAfter <= now { return "the CA certificate expired on \(ISO8601DateFormatter().string(from: notAfter))" }
+        if notBefore > now { return "the CA certificate is not valid before \(ISO8601DateFormatter().string(from: notBefore))" }
+        return nil
+    }
+
     /// The DER of the certificate's subject, as encoded in it: the issuer name of every
     /// certificate and CRL this CA signs.
     public var subjectDER: [UInt8] {
