@@ -38,6 +38,16 @@ public final class PublicationFolder: Sendable {
         try folder.sync()
     }
 
+    /// Whether `path` still names the folder this holds: false once it was renamed away,
+    /// replaced, remounted, or a symbolic link on the way points elsewhere. The holder then
+    /// opens the path anew, or it would go on publishing where nobody looks.
+    public var isStillAtPath: Bool {
+        var held = stat()
+        var named = stat()
+        guard fstat(folder.descriptor, &held) == 0, stat(folder.path, &named) == 0 else { return false }
+        return held.st_dev == named.st_dev && held.st_ino == named.st_ino
+    }
+
     /// Temporaries a crash left behind.
     public func removeStaleTemporaries() throws -> [SpoolName] {
         try folder.removeStaleTemporaries()

@@ -69,6 +69,7 @@ import Testing
         let unknown = try Self.revoke(daemon, [printer, "0123456789abcdef"])
         #expect(unknown.status == 1, "\(unknown.output)")
         #expect(unknown.stdout.contains("0123456789abcdef: no such certificate"), "\(unknown.stdout)")
+        #expect(unknown.stdout.lowercased().contains("\(printer.lowercased()): not revoked"), "\(unknown.stdout)")
         let malformed = try Self.revoke(daemon, ["not-a-serial"])
         #expect(malformed.status == 2 && malformed.stderr.contains("is not a serial number"), "\(malformed.output)")
         let badReason = try Self.revoke(daemon, ["--reason", "lostIt", printer])
@@ -174,6 +175,20 @@ import Testing
         #expect(try daemon.stop() == 0)
     }
 
+    /// The CRL folder renamed away and made anew (or a link re-pointed): the next CRL goes
+    /// to the folder the path names now, not to the one opened at start.
+    @Test(.timeLimit(.minutes(2)))
+    func aReplacedCRLFolderGetsTheNextCRL() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0", "validity_hours": "0.05", "refresh_hours": "0.001"])
+        try daemon.start()
+        try daemon.waitFor("the first CRL", timeout: 10) { Self.crl(daemon) != nil }
+        try FileManager.default.moveItem(atPath: daemon.root + "/public", toPath: daemon.root + "/public.old")
+        try FileManager.default.createDirectory(atPath: daemon.root + "/public", withIntermediateDirectories: false)
+        try daemon.waitFor("a CRL in the new folder", timeout: 20) { Self.crl(daemon) != nil }
+        #expect(try CRLCheckers.problems(crlDER: try #require(Self.crl(daemon)), caCertificatePath: daemon.root + "/ca/ca.pem") == [])
+        #expect(try daemon.stop() == 0)
+    }
+
     @Test func revokingBySourceTakesEveryValidCertificateOfThatName() throws {
         let daemon = try DaemonHarness()
         try daemon.start()
@@ -199,6 +214,11 @@ import Testing
         #expect(again.status == 0 && again.stdout.components(separatedBy: "already revoked").count == 3, "\(again.output)")
         let none = try Self.revoke(daemon, ["--source", "never.csr"])
         #expect(none.status == 1, "\(none.output)")
+        // A list saved on another system: a byte-order mark and CRLF line ends.
+        let windows = try Self.revoke(daemon, ["--from", "-"], stdin: [0xEF, 0xBB, 0xBF] + Array("\(first)\r\n\(second)\r\n".utf8))
+        #expect(windows.status == 0 && windows.stdout.components(separatedBy: "already revoked").count == 3, "\(windows.output)")
+        let empty = try Self.revoke(daemon, ["--from", "-"], stdin: Array("# nothing\n".utf8))
+        #expect(empty.status == 2 && empty.stderr.contains("names no serial"), "\(empty.output)")
         let badLine = try Self.revoke(daemon, ["--from", "-"], stdin: Array("\(first)\nsecret-looking text\n".utf8))
         #expect(badLine.status == 2 && badLine.stderr.contains("line 2 of standard input") && !badLine.stderr.contains("secret"), "\(badLine.output)")
         #expect(try daemon.stop() == 0)

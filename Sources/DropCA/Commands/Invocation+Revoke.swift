@@ -60,7 +60,13 @@ extension Invocation {
                 throw usage("line \(bad.number) of \(file == "-" ? "standard input" : file) is not a serial number (hexadecimal digits, colons allowed)")
             }
             serials += lines.map(\.text)
+            if serials.isEmpty && request.source == nil {
+                throw usage("\(file == "-" ? "standard input" : file) names no serial; nothing was revoked")
+            }
         }
+        // One line per certificate, however often a serial was typed.
+        var seen: Set<String> = []
+        serials = serials.filter { seen.insert($0.lowercased().filter { $0 != ":" }).inserted }
 
         let configuration: Configuration
         do {
@@ -131,7 +137,21 @@ extension Invocation {
             }
         }
         if refused {
-            return RevocationReport(lines: lines, notes: ["nothing was revoked: fix or leave out the serials above and run it again"], status: 1)
+            // The valid ones were not revoked either: say so on their own lines, which
+            // scripts read, not only in the note.
+            let held = outcomes.map { outcome -> String in
+                switch outcome {
+                case .revoked(let certificate, _):
+                    return "\(certificate.serial): not revoked (nothing is, because of the serials below)"
+                case .alreadyRevoked(let certificate, let revocation):
+                    return "\(certificate.serial): already revoked on \(LedgerTimeText.format(revocation.revokedAt)) (\(revocation.reason)); unchanged"
+                case .unknown(let serial):
+                    return "\(serial): no such certificate in the ledger"
+                case .expired(let certificate):
+                    return "\(certificate.serial): expired on \(LedgerTimeText.format(certificate.notAfter)); an expired certificate is not revoked"
+                }
+            }
+            return RevocationReport(lines: held, notes: ["nothing was revoked: fix or leave out the serials above and run it again"], status: 1)
         }
         return RevocationReport(lines: lines, notes: publicationNotes(newest: newest, ledger: ledger, configuration: configuration), status: 0)
     }
@@ -183,8 +203,12 @@ extension Invocation {
         } catch {
             throw CommandFailure(status: 2, lines: ["dropca revoke: \(error)"])
         }
-        return String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { index, line in
-            let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Split on bytes: Swift takes "\r\n" for one character, which a split on "\n" misses,
+        // and lists exported on other systems end lines so. A leading byte-order mark goes.
+        var content = bytes[...]
+        if content.starts(with: [0xEF, 0xBB, 0xBF]) { content = content.dropFirst(3) }
+        return content.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated().compactMap { index, line in
+            let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             return text.isEmpty || text.hasPrefix("#") ? nil : (index + 1, text)
         }
     }

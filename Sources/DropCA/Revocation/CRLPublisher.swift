@@ -130,10 +130,12 @@ final class CRLPublisher: Sendable {
                         previous = .some(known)
                     }
                     let target: PublicationFolder
-                    if let folder {
+                    if let folder, folder.isStillAtPath {
                         target = folder
                     } else {
+                        // First time, after a failure, or the path now names another folder.
                         target = try PublicationFolder(path: directory)
+                        _ = try? target.removeStaleTemporaries()
                         folder = target
                     }
                     let published = try publish(after: known, into: target)
