@@ -32,7 +32,7 @@ let package = Package(
         ),
 
         .target(name: "Issuance", dependencies: ["COpenSSL"]),
-        .target(name: "Spool"),
+        .target(name: "Spool", dependencies: [.product(name: "DequeModule", package: "swift-collections")]),
         .target(name: "Ledger", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Journal",

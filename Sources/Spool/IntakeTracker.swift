@@ -1,3 +1,5 @@
+import DequeModule
+
 /// Decides *when* an inbox name is ready for intake (README, "When a file is taken"). Pure
 /// bookkeeping: no system calls, time passed in by the caller, so every rule can be
 /// tested with a fake clock.
@@ -69,8 +71,9 @@ public struct IntakeTracker: Sendable {
     /// signing (measured by `scripts/bench`).
     private var timedCount = 0
     /// Names in the order they became ready; may hold names no longer ready (skipped).
-    private var queue: [SpoolName] = []
-    private var queueStart = 0
+    /// Names in the order they became ready; a name whose phase changed since is skipped
+    /// when it comes up.
+    private var queue = Deque<SpoolName>()
 
     public init(settle: Duration, lostCloseQuiet: Duration = .seconds(900)) {
         self.settle = max(settle, .zero)
@@ -300,16 +303,12 @@ public struct IntakeTracker: Sendable {
     /// The next ready name, now marked in flight; `nil` when none is ready. Names come
     /// out in the order they became ready.
     public mutating func nextReady() -> SpoolName? {
-        while queueStart < queue.count {
-            let name = queue[queueStart]
-            queueStart += 1
+        while let name = queue.popFirst() {
             if phases[name] == .ready {
                 setPhase(name, .inFlight(then: nil))
-                compactQueue()
                 return name
             }
         }
-        compactQueue()
         return nil
     }
 
@@ -327,13 +326,6 @@ public struct IntakeTracker: Sendable {
         setPhase(name, nil)
         if let then {
             update(name, to: then)
-        }
-    }
-
-    private mutating func compactQueue() {
-        if queueStart > 64 && queueStart * 2 > queue.count {
-            queue.removeFirst(queueStart)
-            queueStart = 0
         }
     }
 }
