@@ -70,3 +70,31 @@ import Testing
         #expect(try daemon.stop() == 0)
     }
 }
+
+/// Inputs a failure left in the inbox come back without a rescan setting.
+@Suite(.serialized) struct DaemonRetryTests {
+    /// The outbox on a real, full filesystem (a 64 KiB tmpfs filled up): the certificate
+    /// cannot be published, the request stays in the inbox; once there is room again it is
+    /// published within seconds, although `rescan_seconds = 0` turns the periodic scan off.
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"), .timeLimit(.minutes(2)))
+    func aFullOutboxIsRetriedWithoutThePeriodicRescan() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0"])
+        let mount = try ExternalTool.run("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", daemon.outbox])
+        try #require(mount.succeeded, "\(mount.output)")
+        defer { _ = try? ExternalTool.run("umount", ["-l", daemon.outbox]) }
+        let filler = daemon.outbox + "/.filler"
+        _ = try ExternalTool.run("dd", ["if=/dev/zero", "of=\(filler)", "bs=4096"])
+        try daemon.start()
+        try daemon.drop("waits.csr", SampleRequests.p256)
+        try daemon.waitFor("the failed publication", timeout: 15) { daemon.logText.contains("cannot publish") }
+        #expect(daemon.names(in: daemon.inbox) == ["waits.csr"], "the request stays in the inbox")
+        #expect(daemon.names(in: daemon.failed).isEmpty)
+
+        try FileManager.default.removeItem(atPath: filler)
+        try daemon.waitForCertificates(["waits"], timeout: 40)
+        try daemon.waitFor("the input to go", timeout: 10) { daemon.names(in: daemon.inbox).isEmpty }
+        #expect(try daemon.stop() == 0)
+        let ledger = try DaemonBurstTests.ledger(daemon)
+        #expect(ledger.count == 1, "published from its record, not issued twice: \(ledger.count) rows")
+    }
+}

@@ -39,6 +39,11 @@ final class IntakeLoop: Sendable {
         /// Why nothing is handed out now: the CA is expired or not valid yet. Inputs wait in
         /// the inbox until a reload brings a valid one.
         var authorityProblem: String?
+        /// A batch left inputs in the inbox after a failure: scan again at this time.
+        var retryScanDue: ContinuousClock.Instant?
+        /// The wait before that scan: 1 s, doubled after each batch that fails again, up
+        /// to 30 s; back to 1 s after a batch without failure.
+        var retryBackoff: Duration = .seconds(1)
     }
 
     private let lock: Mutex<State>
@@ -86,12 +91,20 @@ final class IntakeLoop: Sendable {
         watcher.wake()
     }
 
-    /// The workers are done with these names (issued, rejected or left alone).
-    func finished(_ names: [SpoolName]) {
+    /// The workers are done with these names (issued, rejected or left alone); `retry`
+    /// when a failure left some of them in the inbox.
+    func finished(_ names: [SpoolName], retry: Bool = false) {
+        let now = clock.now
         lock.withLock { state in
             for name in names { state.tracker.finished(name) }
             state.inFlight -= names.count
             state.finishedSinceLastPet = true
+            if retry {
+                if state.retryScanDue == nil { state.retryScanDue = now + state.retryBackoff }
+                state.retryBackoff = min(state.retryBackoff * 2, .seconds(30))
+            } else {
+                state.retryBackoff = .seconds(1)
+            }
         }
         watcher.wake()
     }
@@ -120,7 +133,8 @@ final class IntakeLoop: Sendable {
 
         while !lock.withLock({ $0.stopRequested }) {
             let now = clock.now
-            var wakeAt = [lock.withLock { $0.tracker.pendingDeadline() }, nextRescan, nextPetCheck, nextLostCloseCheck, Optional(nextStatus)]
+            var wakeAt = [lock.withLock { $0.tracker.pendingDeadline() }, lock.withLock { $0.retryScanDue },
+                          nextRescan, nextPetCheck, nextLostCloseCheck, Optional(nextStatus)]
                 .compactMap { $0 }.min() ?? now + .seconds(5)
             if wakeAt < now { wakeAt = now }
             let events: [InboxEvent]
@@ -162,6 +176,14 @@ final class IntakeLoop: Sendable {
             }
             if let due = nextLostCloseCheck, due <= after {
                 nextLostCloseCheck = resolveLostCloses() ? nil : after + .seconds(1)
+            }
+            let retryDue = lock.withLock { state -> Bool in
+                guard let due = state.retryScanDue, due <= after else { return false }
+                state.retryScanDue = nil
+                return true
+            }
+            if retryDue {
+                do { try scan() } catch { return .failed("cannot list the inbox \(inbox.path): \(error)") }
             }
             if let due = nextRescan, due <= after, let interval = rescanInterval {
                 do { try scan() } catch { return .failed("cannot list the inbox \(inbox.path): \(error)") }

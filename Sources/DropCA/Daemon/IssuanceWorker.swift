@@ -34,7 +34,7 @@ struct IssuanceWorker: Sendable {
                 }
             } catch {
                 // Without the ledger, exactly-once cannot be promised: leave the file for later.
-                return .leftAlone(name: name)
+                return .retryLater(name: name)
             }
             switch issuer.issue(bytes) {
             case .success(let certificate):

@@ -81,8 +81,8 @@ final class Pipeline: Sendable {
                     if results.isClosedAndEmpty { break }
                     continue
                 }
-                publisher.publish(batch, counters: counters)
-                intake.finished(batch.map(\.name))
+                let leftBehind = publisher.publish(batch, counters: counters)
+                intake.finished(batch.map(\.name), retry: leftBehind)
                 outbox.keepSpares()
             }
         }

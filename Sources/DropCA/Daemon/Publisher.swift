@@ -31,8 +31,13 @@ struct Publisher: Sendable {
     let ledger: Ledger
     let log: DaemonLog
 
-    /// Publishes one batch; returns the names that are done with (all of them).
-    func publish(_ batch: [WorkResult], counters: DaemonCounters) {
+    /// Publishes one batch. Returns true when some input of it was left in the inbox by a
+    /// failure (a full or read-only folder, a ledger that cannot be written): the intake
+    /// loop then looks at the inbox again after a back-off, whatever `rescan_seconds` says,
+    /// since nothing else would bring those inputs back.
+    @discardableResult
+    func publish(_ batch: [WorkResult], counters: DaemonCounters) -> Bool {
+        var leftBehind = batch.contains { if case .retryLater = $0 { return true } else { return false } }
         let now = Date()
         // 1. Record new certificates before anything else sees them, and meanwhile, on
         // another thread, write them and any republished ones to hidden temporaries in the
@@ -78,6 +83,7 @@ struct Publisher: Sendable {
                 // folder fsync failed after them), the next start publishes the recorded
                 // certificate again (`Daemon.recoverUnpublished`).
                 log.failure("cannot publish \(keep.filter { $0 }.count - renamed.count) of \(keep.filter { $0 }.count) certificates to the outbox: \(error)")
+                leftBehind = true
             }
         }
 
@@ -97,6 +103,7 @@ struct Publisher: Sendable {
                 }
             } catch {
                 log.failure("cannot move \(name) to failed/: \(error)")
+                leftBehind = true
             }
         }
         if !published.isEmpty || !rejections.isEmpty {
@@ -115,6 +122,7 @@ struct Publisher: Sendable {
                 try ledger.apply(writes)
             } catch {
                 log.failure("cannot record \(writes.count) publications and rejections in the ledger: \(error)")
+                leftBehind = true
             }
         }
 
@@ -127,6 +135,8 @@ struct Publisher: Sendable {
             log.republished(file: name.description, serial: record.serial)
         }
         counters.add(issued: recorded.filter { publishedNames.contains($0.0) }.count, rejected: rejections.count)
+        if recorded.count < fresh.count { leftBehind = true }
+        return leftBehind
     }
 
     /// Records new certificates in one transaction; a failure of the whole batch (a serial

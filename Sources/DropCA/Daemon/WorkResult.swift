@@ -15,10 +15,13 @@ enum WorkResult: Sendable {
     /// Nothing to do now: the entry vanished or changed while it was read (its own events
     /// bring it back), or shutdown began.
     case leftAlone(name: SpoolName)
+    /// Nothing could be done now for a reason that passes (the ledger could not be read):
+    /// the entry stays in the inbox and the intake loop looks at the inbox again soon.
+    case retryLater(name: SpoolName)
 
     var name: SpoolName {
         switch self {
-        case .issued(let name, _, _), .republish(let name, _, _), .rejected(let name, _, _, _, _), .leftAlone(let name):
+        case .issued(let name, _, _), .republish(let name, _, _), .rejected(let name, _, _, _, _), .leftAlone(let name), .retryLater(let name):
             return name
         }
     }
