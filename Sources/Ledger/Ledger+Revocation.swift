@@ -193,7 +193,8 @@ extension Ledger {
     // MARK: Rows
 
     /// By primary key only, so that thousands of look-ups inside a write transaction stay
-    /// cheap: dropca stores a serial as the even-length hex of its minimal bytes, so a typed
+    /// cheap (unlike ``issuance(serial:)``, which also scans for serials stored with extra
+    /// leading zeros, as a hand-edited or foreign ledger may hold them): dropca stores a serial as the even-length hex of its minimal bytes, so a typed
     /// serial with or without leading zeros is one of two keys.
     static func issuance(serial typed: String, in db: Database) throws -> IssuanceRecord? {
         let serial = IssuanceRecord.normalizedSerial(typed)

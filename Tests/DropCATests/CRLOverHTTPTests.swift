@@ -6,22 +6,6 @@ import Testing
 /// example site; a certificate's CRL Distribution Point is fetched over HTTP, and the CRL
 /// fetched refuses it once it is revoked.
 @Suite(.serialized) struct CRLOverHTTPTests {
-    /// A free TCP port on 127.0.0.1 (bound, read back, released).
-    static func freePort() throws -> UInt16 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw HarnessError("socket: errno \(errno)") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
-        }
-        guard bound else { throw HarnessError("bind: errno \(errno)") }
-        return UInt16(bigEndian: address.sin_port)
-    }
-
     /// nginx with the shipped site, its `listen` and `root` pointed at the test's port and folder.
     final class Nginx: @unchecked Sendable {
         let process = Process()
@@ -77,7 +61,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func aCertificatesCRLDistributionPointServesACRLThatRefusesItOnceRevoked() throws {
-        let port = try Self.freePort()
+        let port = try SFTPTestServer.freePort()
         let base = "http://127.0.0.1:\(port)"
         let daemon = try DaemonHarness(settings: [
             "settle_seconds": "0.5", "rescan_seconds": "0",

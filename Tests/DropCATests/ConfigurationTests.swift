@@ -171,7 +171,7 @@ struct ConfigurationTests {
             [spool]
             inbox = "spool/inbox"
             outbox = "./spool/outbox"
-            failed = "../shared/failed"
+            failed = "../common/failed"
             [state]
             directory = "state"
             [ca]
@@ -181,7 +181,7 @@ struct ConfigurationTests {
         )
         #expect(configuration.spool.inbox == "/srv/dropca/spool/inbox")
         #expect(configuration.spool.outbox == "/srv/dropca/spool/outbox")
-        #expect(configuration.spool.failed == "/srv/dropca/../shared/failed")
+        #expect(configuration.spool.failed == "/srv/dropca/../common/failed")
         #expect(configuration.state.directory == "/srv/dropca/state")
         #expect(configuration.ca.certificate == "/srv/dropca/ca.pem")
         #expect(configuration.ca.key == .file("/srv/dropca/private/ca.key"))

@@ -118,40 +118,19 @@ extension Invocation {
         } catch {
             throw CommandFailure(status: 2, lines: ["dropca revoke: \(error)"])
         }
-        var lines: [String] = []
-        var refused = false
-        var newest: Int64 = 0
-        for outcome in outcomes {
-            switch outcome {
-            case .revoked(let certificate, let revocation):
-                newest = max(newest, revocation.id)
-                lines.append("\(certificate.serial): revoked (\(reason.rawValue)) \(Self.who(certificate))")
-            case .alreadyRevoked(let certificate, let revocation):
-                lines.append("\(certificate.serial): already revoked on \(LedgerTimeText.format(revocation.revokedAt)) (\(revocation.reason)); unchanged")
-            case .unknown(let serial):
-                refused = true
-                lines.append("\(serial): no such certificate in the ledger")
-            case .expired(let certificate):
-                refused = true
-                lines.append("\(certificate.serial): expired on \(LedgerTimeText.format(certificate.notAfter)); an expired certificate is not revoked")
+        let refused = outcomes.contains {
+            switch $0 {
+            case .unknown, .expired: true
+            case .revoked, .alreadyRevoked: false
             }
         }
+        let lines = outcomes.map { Self.line(for: $0, reason: reason, refused: refused) }
         if refused {
-            // The valid ones were not revoked either: say so on their own lines, which
-            // scripts read, not only in the note.
-            let held = outcomes.map { outcome -> String in
-                switch outcome {
-                case .revoked(let certificate, _):
-                    return "\(certificate.serial): not revoked (nothing is, because of the serials below)"
-                case .alreadyRevoked(let certificate, let revocation):
-                    return "\(certificate.serial): already revoked on \(LedgerTimeText.format(revocation.revokedAt)) (\(revocation.reason)); unchanged"
-                case .unknown(let serial):
-                    return "\(serial): no such certificate in the ledger"
-                case .expired(let certificate):
-                    return "\(certificate.serial): expired on \(LedgerTimeText.format(certificate.notAfter)); an expired certificate is not revoked"
-                }
-            }
-            return RevocationReport(lines: held, notes: ["nothing was revoked: fix or leave out the serials above and run it again"], status: 1)
+            return RevocationReport(lines: lines, notes: ["nothing was revoked: fix or leave out the serials above and run it again"], status: 1)
+        }
+        let newest = outcomes.reduce(Int64(0)) { newest, outcome in
+            if case .revoked(_, let revocation) = outcome { return max(newest, revocation.id) }
+            return newest
         }
         return RevocationReport(lines: lines, notes: publicationNotes(newest: newest, ledger: ledger, configuration: configuration), status: 0)
     }
@@ -175,6 +154,23 @@ extension Invocation {
                 usleep(20_000)
             }
             return ["recorded, but the running dropca has published no CRL listing it within \(Int(Self.crlWait)) s; `journalctl -u dropca` says why (it retries every minute)"]
+        }
+    }
+
+    /// The one line for one certificate. When any serial was refused nothing was revoked,
+    /// and the valid ones say so on their own lines, which scripts read.
+    private static func line(for outcome: RevocationOutcome, reason: RevocationReason, refused: Bool) -> String {
+        switch outcome {
+        case .revoked(let certificate, _):
+            return refused
+                ? "\(certificate.serial): not revoked (nothing is, because of the serials below)"
+                : "\(certificate.serial): revoked (\(reason.rawValue)) \(who(certificate))"
+        case .alreadyRevoked(let certificate, let revocation):
+            return "\(certificate.serial): already revoked on \(LedgerTimeText.format(revocation.revokedAt)) (\(revocation.reason)); unchanged"
+        case .unknown(let serial):
+            return "\(serial): no such certificate in the ledger"
+        case .expired(let certificate):
+            return "\(certificate.serial): expired on \(LedgerTimeText.format(certificate.notAfter)); an expired certificate is not revoked"
         }
     }
 
