@@ -50,6 +50,8 @@ public struct MessageID: Hashable, Sendable, CustomStringConvertible {
     static let certificatesExpiring = MessageID(constant: "269441f4ac594d428096f3032516f84c")
     static let caExpiring = MessageID(constant: "21a1f2a3a34c40b98e0dc08a08fb3cef")
     static let caUnusable = MessageID(constant: "f147d92338b94a5db66e958886dee404")
+    static let writesFailing = MessageID(constant: "206f28f5c96747f69150567db9950605")
+    static let writesRecovered = MessageID(constant: "93edaaf9827a4319bea10f94d6dbd0f3")
 }
 
 /// Every kind of event dropca reports to its operator, each with its own `MESSAGE_ID`.
@@ -103,6 +105,13 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
     case caExpiring
     /// error — the CA in force is expired or not valid yet; requests wait. Metadata: `reason`.
     case caUnusable
+    /// error — the outbox, failed/, the inbox or the ledger cannot be written; what was
+    /// affected waits and is retried with a back-off. Logged once per episode, not per
+    /// file. Metadata: `reason`, `count` (files affected by the first failure).
+    case writesFailing
+    /// notice — writing works again after `writesFailing`. Metadata: `reason` (what
+    /// works again), `count` (failures while it lasted).
+    case writesRecovered
 
     /// The id journald stores as `MESSAGE_ID`.
     public var messageID: MessageID {
@@ -124,6 +133,8 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .certificatesExpiring: .certificatesExpiring
         case .caExpiring: .caExpiring
         case .caUnusable: .caUnusable
+        case .writesFailing: .writesFailing
+        case .writesRecovered: .writesRecovered
         }
     }
 
@@ -148,6 +159,8 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .certificatesExpiring: "Certificates expire within 30 days"
         case .caExpiring: "The CA certificate expires soon"
         case .caUnusable: "The CA cannot sign; requests wait in the inbox"
+        case .writesFailing: "Certificates, rejections or ledger rows cannot be written; they wait and are retried"
+        case .writesRecovered: "Writing works again; what waited is done"
         }
     }
 
@@ -157,9 +170,10 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         switch self {
         case .certificateIssued: .info
         case .crlPublished: .info
-        case .daemonStarted, .daemonStopping, .configReloaded, .republishedAfterCrash, .certificateRevoked, .certificatesExpiring: .notice
+        case .daemonStarted, .daemonStopping, .configReloaded, .republishedAfterCrash, .certificateRevoked, .certificatesExpiring,
+             .writesRecovered: .notice
         case .requestRejected, .validityCut, .spoolOverflowRescan, .caExpiring: .warning
-        case .configReloadFailed, .crlPublishFailed, .caUnusable: .error
+        case .configReloadFailed, .crlPublishFailed, .caUnusable, .writesFailing: .error
         case .inboxLost, .startupFailed: .critical
         }
     }
@@ -176,6 +190,7 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .certificateRevoked: ["serial", "subject", "revocation_reason", "revoked_by_uid"]
         case .crlPublished: ["crl_number", "crl_entries", "next_update"]
         case .certificatesExpiring: ["count"]
+        case .writesFailing, .writesRecovered: ["reason", "count"]
         case .caExpiring: ["not_after"]
         case .inboxLost: ["file", "reason"]
         case .republishedAfterCrash: ["file", "serial"]

@@ -97,7 +97,7 @@ extension Ledger {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         try perform { try reader.read(body) }
     }
 }

@@ -66,6 +66,14 @@ public final class FailedFolder: Sendable {
 
     /// Moves a rejected inbox entry to `failed/` and writes its reason file.
     ///
+    /// The reason file is written (and made durable) *before* the entry moves, naming the
+    /// place the entry is about to take (`kept as: failed/NAME`), so that no crash or
+    /// failure can leave an entry in `failed/` without its reason. A crash between the two
+    /// leaves a reason whose entry is missing while the input is still in the inbox: the
+    /// next rejection of that input takes the same name again (``unfinishedReason(_:for:)``),
+    /// and start-up reconciliation withdraws it if the input is gone
+    /// (``withdrawUnfinished(since:inbox:)``).
+    ///
     /// - Parameters:
     ///   - reason: one line for the operator, written as the reason file's first line.
     ///   - details: further lines (`key: value` reads best). `input:`, `kept as:` or
@@ -74,47 +82,53 @@ public final class FailedFolder: Sendable {
     ///     file that no longer matches is left alone (``Outcome/replaced``).
     ///   - contents: the bytes already read, used only when `failed/` is on another
     ///     filesystem.
+    ///   - rejectedAt: seconds since the epoch for the `rejected at:` line; the daemon
+    ///     passes the time it records in the ledger, so the two can be matched up later.
     /// - Throws: ``SpoolError`` when the folders cannot be written, renamed or synced.
     public func reject(
         _ name: SpoolName, from inbox: Inbox, reason: String, details: [String] = [],
-        expecting identity: FileIdentity? = nil, contents: [UInt8]? = nil
+        expecting identity: FileIdentity? = nil, contents: [UInt8]? = nil, rejectedAt: Int? = nil
     ) throws -> Outcome {
         guard name.isSingleComponent else {
             throw SpoolError(.invalidName, "cannot reject \(inbox.folder.display(name)): not a single entry name")
         }
+        let stamp = FailedFolder.utcTimestamp(rejectedAt ?? Int(time(nil)))
         return try lock.withLock { _ in
             try rejectLocked(
                 name, from: inbox.folder, reason: reason, details: details, expecting: identity,
-                contents: contents)
+                contents: contents, stamp: stamp)
         }
     }
 
     private func rejectLocked(
         _ name: SpoolName, from inbox: FolderHandle, reason: String, details: [String],
-        expecting identity: FileIdentity?, contents: [UInt8]?
+        expecting identity: FileIdentity?, contents: [UInt8]?, stamp: String
     ) throws -> Outcome {
         guard let status = inbox.status(of: name) else { return .vanished }
         if let identity, status.kind != .regularFile || !status.identity.isSameContent(as: identity) {
             return .replaced
         }
-        var lines = [FailedFolder.oneLine(reason), "input: \(name)"] + details.map(FailedFolder.oneLine)
+        let lines = [FailedFolder.oneLine(reason), "input: \(FailedFolder.oneLine(name.description))"]
+            + details.map(FailedFolder.oneLine)
 
         if status.kind == .regularFile && status.links > 1 {
             let target = freeName(for: name).name
-            lines.append(
+            try writeReason(lines + [
                 "not kept: the file had \(status.links) hard links, so its inbox name was removed instead of moved; nothing in failed/ links to a file outside the inbox"
-            )
-            try writeReason(lines, as: target.appending(".reason"))
+            ], as: target.appending(".reason"), stamp: stamp)
             try removeFromInbox(name, status: status, inbox: inbox)
             try syncBoth(inbox)
             return .reasonOnly(reason: target.appending(".reason"))
         }
 
-        // Move the entry itself, never replacing anything in failed/.
+        // Reason first, then the entry itself, never replacing anything in failed/.
         var (target, number) = freeName(for: name)
         var attempts = 0
         while true {
             attempts += 1
+            let reasonName = target.appending(".reason")
+            try writeReason(lines + ["kept as: failed/\(target)"], as: reasonName, stamp: stamp)
+            try folder.sync()
             let from = name.cString
             var result = SystemCall.renameNoReplace(inbox.descriptor, from, folder.descriptor, target.cString)
             if result != 0 && (errno == ENOSYS || errno == EINVAL) {
@@ -123,16 +137,20 @@ public final class FailedFolder: Sendable {
             }
             if result == 0 { break }
             let failure = errno
+            // The entry did not move: its reason must not stay behind it.
+            unlinkat(folder.descriptor, reasonName.cString, 0)
             switch failure {
             case EEXIST where attempts < 1000, ENOTEMPTY where attempts < 1000:
                 (target, number) = freeName(for: name, from: number + 1)
                 continue
             case ENOENT:
+                try? folder.sync()
                 return .vanished
             case EXDEV:
                 return try rejectAcrossFilesystems(
-                    name, status: status, inbox: inbox, lines: lines, contents: contents)
+                    name, status: status, inbox: inbox, lines: lines, contents: contents, stamp: stamp)
             default:
+                try? folder.sync()
                 throw SpoolError.system(
                     .cannotRename, "cannot move \(inbox.display(name)) to", path: folder.display(target),
                     errno: failure)
@@ -143,25 +161,30 @@ public final class FailedFolder: Sendable {
         // now be a second name of an outside file here: take that name away again.
         if let moved = folder.status(of: target), moved.kind == .regularFile, moved.links > 1 {
             unlinkat(folder.descriptor, target.cString, 0)
-            lines.append("not kept: the file had \(moved.links) hard links when it was moved; its name was removed")
-            try writeReason(lines, as: target.appending(".reason"))
+            try writeReason(lines + ["not kept: the file had \(moved.links) hard links when it was moved; its name was removed"],
+                            as: target.appending(".reason"), stamp: stamp)
             try syncBoth(inbox)
             return .reasonOnly(reason: target.appending(".reason"))
         }
-
-        lines.append("kept as: failed/\(target)")
-        try writeReason(lines, as: target.appending(".reason"))
         try syncBoth(inbox)
         return .moved(entry: target, reason: target.appending(".reason"))
     }
 
     private func rejectAcrossFilesystems(
-        _ name: SpoolName, status: EntryStatus, inbox: FolderHandle, lines: [String], contents: [UInt8]?
+        _ name: SpoolName, status: EntryStatus, inbox: FolderHandle, lines: [String], contents: [UInt8]?, stamp: String
     ) throws -> Outcome {
-        var lines = lines
         let target = freeName(for: name).name
+        let reasonName = target.appending(".reason")
         if let contents, status.kind == .regularFile {
-            let temporary = try folder.writeTemporary(contents, mode: FailedFolder.fileMode)
+            try writeReason(lines + ["kept as: failed/\(target) (a copy of the \(contents.count) bytes read; failed/ is on another filesystem)"],
+                            as: reasonName, stamp: stamp)
+            let temporary: SpoolName
+            do {
+                temporary = try folder.writeTemporary(contents, mode: FailedFolder.fileMode)
+            } catch {
+                unlinkat(folder.descriptor, reasonName.cString, 0)
+                throw error
+            }
             var result = SystemCall.renameNoReplace(folder.descriptor, temporary.cString, folder.descriptor, target.cString)
             if result != 0 && (errno == ENOSYS || errno == EINVAL) {
                 result = renameat(folder.descriptor, temporary.cString, folder.descriptor, target.cString)
@@ -169,39 +192,47 @@ public final class FailedFolder: Sendable {
             guard result == 0 else {
                 let failure = errno
                 unlinkat(folder.descriptor, temporary.cString, 0)
+                unlinkat(folder.descriptor, reasonName.cString, 0)
                 throw SpoolError.system(.cannotRename, "cannot keep a copy as", path: folder.display(target), errno: failure)
             }
-            lines.append("kept as: failed/\(target) (a copy of the \(contents.count) bytes read; failed/ is on another filesystem)")
-            try writeReason(lines, as: target.appending(".reason"))
+            try folder.sync()
             try removeFromInbox(name, status: status, inbox: inbox)
             try syncBoth(inbox)
-            return .copied(entry: target, reason: target.appending(".reason"))
+            return .copied(entry: target, reason: reasonName)
         }
         if status.kind == .directory {
             // A folder cannot be copied to another filesystem, and one that is not empty
             // cannot be removed without deleting what an uploader put in it. It is hidden
-            // in the inbox instead (a name starting with "." is never taken), before the
-            // reason is written, so that it is refused once, not on every rescan.
-            if unlinkat(inbox.descriptor, name.cString, AT_REMOVEDIR) == 0 {
-                lines.append("not kept: failed/ is on another filesystem; the empty folder was removed from the inbox")
-            } else if errno == ENOTEMPTY || errno == EEXIST {
-                let hidden = SpoolName(".dropca-refused-\(UInt32.random(in: 0...UInt32.max))-\(name.failedFolderName)")
-                guard renameat(inbox.descriptor, name.cString, inbox.descriptor, hidden.cString) == 0 else {
-                    throw SpoolError.system(.cannotRename, "cannot set aside the rejected folder", path: inbox.display(name), errno: errno)
+            // in the inbox instead (a name starting with "." is never taken), so that it is
+            // refused once, not on every rescan. The reason names both outcomes, since it
+            // is written before either happens.
+            let hidden = SpoolName(".dropca-refused-\(UInt32.random(in: 0...UInt32.max))-\(name.failedFolderName)")
+            try writeReason(lines + [
+                "not kept: failed/ is on another filesystem and a folder cannot be copied there; an empty folder is removed from the inbox, any other stays in the inbox as \(hidden), untouched"
+            ], as: reasonName, stamp: stamp)
+            try folder.sync()
+            if unlinkat(inbox.descriptor, name.cString, AT_REMOVEDIR) != 0 {
+                if errno == ENOTEMPTY || errno == EEXIST {
+                    guard renameat(inbox.descriptor, name.cString, inbox.descriptor, hidden.cString) == 0 else {
+                        let failure = errno
+                        unlinkat(folder.descriptor, reasonName.cString, 0)
+                        throw SpoolError.system(.cannotRename, "cannot set aside the rejected folder", path: inbox.display(name), errno: failure)
+                    }
+                } else if errno != ENOENT {
+                    let failure = errno
+                    unlinkat(folder.descriptor, reasonName.cString, 0)
+                    throw SpoolError.system(.cannotRemove, "cannot remove rejected entry", path: inbox.display(name), errno: failure)
                 }
-                lines.append("not kept: failed/ is on another filesystem and a folder cannot be copied there; it stays in the inbox as \(hidden), untouched")
-            } else if errno != ENOENT {
-                throw SpoolError.system(.cannotRemove, "cannot remove rejected entry", path: inbox.display(name), errno: errno)
             }
-            try writeReason(lines, as: target.appending(".reason"))
             try syncBoth(inbox)
-            return .reasonOnly(reason: target.appending(".reason"))
+            return .reasonOnly(reason: reasonName)
         }
-        lines.append("not kept: failed/ is on another filesystem and \(status.kind) was never read; its inbox entry was removed")
-        try writeReason(lines, as: target.appending(".reason"))
+        try writeReason(lines + ["not kept: failed/ is on another filesystem and \(status.kind) was never read; its inbox entry was removed"],
+                        as: reasonName, stamp: stamp)
+        try folder.sync()
         try removeFromInbox(name, status: status, inbox: inbox)
         try syncBoth(inbox)
-        return .reasonOnly(reason: target.appending(".reason"))
+        return .reasonOnly(reason: reasonName)
     }
 
     private func removeFromInbox(_ name: SpoolName, status: EntryStatus, inbox: FolderHandle) throws {
@@ -223,8 +254,11 @@ public final class FailedFolder: Sendable {
         var number = start
         while true {
             let candidate = number == 0 ? base : base.appending(".\(number)")
-            if folder.status(of: candidate) == nil && folder.status(of: candidate.appending(".reason")) == nil {
-                return (candidate, number)
+            if folder.status(of: candidate) == nil {
+                let reasonName = candidate.appending(".reason")
+                if folder.status(of: reasonName) == nil || unfinishedReason(reasonName, for: name) != nil {
+                    return (candidate, number)
+                }
             }
             number += 1
         }
@@ -232,9 +266,9 @@ public final class FailedFolder: Sendable {
 
     /// Writes the reason file atomically (temporary, `fsync`, rename); the caller syncs
     /// the folder.
-    private func writeReason(_ lines: [String], as reasonName: SpoolName) throws {
+    private func writeReason(_ lines: [String], as reasonName: SpoolName, stamp: String) throws {
         var all = lines
-        all.append("rejected at: \(FailedFolder.utcTimestamp())")
+        all.append("rejected at: \(stamp)")
         let text = all.joined(separator: "\n") + "\n"
         let temporary = try folder.writeTemporary(Array(text.utf8), mode: FailedFolder.fileMode)
         guard renameat(folder.descriptor, temporary.cString, folder.descriptor, reasonName.cString) == 0 else {
@@ -246,7 +280,7 @@ public final class FailedFolder: Sendable {
 
     /// The text with every control character (newline included) escaped as `\xNN`, so a
     /// reason or detail is exactly one line whatever an uploader put into it.
-    static func oneLine(_ text: String) -> String {
+    public static func oneLine(_ text: String) -> String {
         var result = ""
         for scalar in text.unicodeScalars {
             if scalar.value < 0x20 || scalar.value == 0x7F {
@@ -260,13 +294,61 @@ public final class FailedFolder: Sendable {
     }
 
     /// `2025-01-31T12:00:00Z`, from the wall clock.
-    static func utcTimestamp() -> String {
-        var now = time(nil)
+    static func utcTimestamp(_ seconds: Int = Int(time(nil))) -> String {
+        var now = time_t(seconds)
         var parts = tm()
         guard gmtime_r(&now, &parts) != nil else { return "\(now)" }
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+
+    /// Reads a reason file of ours, at most 64 KiB, without following links; nil when it
+    /// is missing, not a regular file, or not in dropca's format.
+    func readReason(_ name: SpoolName) -> ReasonFile? {
+        let fd = SystemCall.retrying { openat(folder.descriptor, name.cString, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK) }
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
+              case .success(let bytes) = SystemCall.readAtMost(fd, limit: min(Int(info.st_size), 65_536)) else { return nil }
+        return ReasonFile.parse(bytes, name: name)
+    }
+
+    /// The reason file `reasonName` if a crash cut short a rejection of `input` there: it
+    /// names that input and a `kept as:` entry that never arrived. Such a name is taken
+    /// again by the next rejection of the same input, so one input gets one reason file.
+    func unfinishedReason(_ reasonName: SpoolName, for input: SpoolName) -> ReasonFile? {
+        guard let file = readReason(reasonName), file.input == FailedFolder.oneLine(input.description),
+              let kept = file.keptAs, kept.appending(".reason") == reasonName, folder.status(of: kept) == nil else { return nil }
+        return file
+    }
+
+    /// The reason files changed at or after `since` (seconds since the epoch; nil: all),
+    /// for start-up reconciliation with the ledger.
+    public func reasons(modifiedSince since: Int?) throws -> [ReasonFile] {
+        var found: [ReasonFile] = []
+        for entry in try folder.list() where entry.name.bytes.count > 7 && entry.name.bytes.suffix(7).elementsEqual(".reason".utf8) {
+            guard let status = folder.status(of: entry.name), status.kind == .regularFile else { continue }
+            if let since, status.identity.modified.seconds < since { continue }
+            if let file = readReason(entry.name) { found.append(file) }
+        }
+        return found
+    }
+
+    /// Whether the entry a reason file says was kept is there.
+    public func holds(_ name: SpoolName) -> Bool {
+        folder.status(of: name) != nil
+    }
+
+    /// Removes a reason file whose rejection never finished (its entry never arrived).
+    public func withdraw(_ reason: ReasonFile) throws {
+        try lock.withLock { _ in
+            if unlinkat(folder.descriptor, reason.name.cString, 0) != 0 && errno != ENOENT {
+                throw SpoolError.system(.cannotRemove, "cannot remove unfinished reason file", path: folder.display(reason.name), errno: errno)
+            }
+            try folder.sync()
+        }
     }
 
     /// The failed folder's entries, for tests and tooling.

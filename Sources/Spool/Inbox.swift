@@ -146,7 +146,10 @@ public final class Inbox: Sendable {
         let before = FileIdentity(info)
 
         let bytes: [UInt8]
-        switch SystemCall.readAtMost(fd, limit: maxBytes + 1) {
+        // One byte past the size it has, so that growth shows; never past the limit. The
+        // buffer is as large as the file, not as the limit: a result that keeps the bytes
+        // keeps only those.
+        switch SystemCall.readAtMost(fd, limit: min(maxBytes, Int(info.st_size)) + 1) {
         case .success(let read):
             bytes = read
         case .failure(let failure):

@@ -76,7 +76,7 @@ struct ConfigurationTemplateTests {
             "default_extended_key_usage", "rsa_signature",
             "min_rsa_bits", "allowed_curves", "allow_sha1_csr_signature", "max_csr_bytes",
             "directory", "validity_hours", "refresh_hours",
-            "workers",
+            "workers", "input_budget_mib",
         ]
         var writtenKeys: [String] = []
         for (index, line) in lines.enumerated() {

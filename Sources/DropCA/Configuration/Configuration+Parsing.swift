@@ -300,7 +300,9 @@ extension Configuration.Reader {
     mutating func readDaemon(_ section: SectionTable) -> Configuration.DaemonSettings {
         Configuration.DaemonSettings(
             workers: integer(Configuration.DaemonKey.workers.rawValue, in: section, range: 0...1024)
-                ?? Configuration.DaemonSettings().workers
+                ?? Configuration.DaemonSettings().workers,
+            inputBudgetMiB: integer(Configuration.DaemonKey.inputBudgetMiB.rawValue, in: section, range: 1...65_536)
+                ?? Configuration.DaemonSettings().inputBudgetMiB
         )
     }
 

@@ -88,6 +88,10 @@ extension Configuration {
             [daemon]
             # Number of signing workers; 0 = one per CPU.
             workers = \(DaemonSettings().workers)
+            # Memory for request bytes in flight (being read, or rejected and waiting to be
+            # kept in failed/), in MiB. Bounds memory whatever policy.max_csr_bytes is; a
+            # request larger than this is still read, one at a time.
+            input_budget_mib = \(DaemonSettings().inputBudgetMiB)
 
             """
     }

@@ -145,9 +145,14 @@ extension Configuration {
     public struct DaemonSettings: Sendable, Equatable {
         /// Signing workers; 0 means one per CPU.
         public var workers: Int
+        /// MiB of request bytes the daemon holds in memory at once (reads in progress and
+        /// rejected inputs waiting for the publisher): what bounds its memory, since a
+        /// count of files alone times `policy.max_csr_bytes` could reach a gigabyte.
+        public var inputBudgetMiB: Int
 
-        public init(workers: Int = 0) {
+        public init(workers: Int = 0, inputBudgetMiB: Int = 64) {
             self.workers = workers
+            self.inputBudgetMiB = inputBudgetMiB
         }
 
         /// The number of workers to start: `workers`, or one per CPU the process may use

@@ -58,5 +58,6 @@ extension Configuration {
 
     enum DaemonKey: String, CaseIterable, Sendable {
         case workers
+        case inputBudgetMiB = "input_budget_mib"
     }
 }

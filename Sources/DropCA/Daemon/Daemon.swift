@@ -49,6 +49,7 @@ final class Daemon: Sendable {
             return 1
         }
         spool.recoverUnpublished()
+        RejectionReconciliation(failed: spool.failed, ledger: spool.ledger, log: log).run()
 
         // The watch is set before the startup scan, so nothing that arrives in between is missed.
         let watcher: InboxWatcher
@@ -93,10 +94,9 @@ final class Daemon: Sendable {
             log.failure("closing the ledger: \(error)")
         }
         withExtendedLifetime(spool) {}
-        let totals = counters.totals
         switch exit {
         case .stopped:
-            log.stopping("dropca stopped: issued \(totals.issued), rejected \(totals.rejected) since start")
+            log.stopping("dropca stopped: \(counters.summary) since start")
             return 0
         case .inboxLost(let reason):
             log.inboxLost(path: configuration.spool.inbox, reason: reason)

@@ -135,6 +135,25 @@ struct DaemonLog: Sendable {
         log(.spoolOverflowRescan, "the inotify queue overflowed: rescanning the inbox")
     }
 
+    /// The first failure of an episode (``FailureEpisodes``).
+    func writesFailing(_ what: String, count: Int, error: String) {
+        let reason = "\(what): \(error)"
+        log(.writesFailing, "cannot \(reason); will retry (1 s doubling to 30 s), further failures of this kind are counted, not logged", [
+            "reason": "\(reason)", "count": "\(count)",
+        ])
+    }
+
+    /// The end of an episode.
+    func writesRecovered(_ what: String, failures: Int, seconds: Int) {
+        log(.writesRecovered, "can \(what) again, after \(failures) failed attempts over \(seconds) s", [
+            "reason": "\(what)", "count": "\(failures)",
+        ])
+    }
+
+    func reconciled(_ summary: String) {
+        logger.notice("\(summary)")
+    }
+
     func failure(_ message: String) {
         logger.error("\(message)")
     }

@@ -56,6 +56,10 @@ final class IntakeLoop: Sendable {
         var status: @Sendable (String) -> Void
         /// Pet the watchdog (WATCHDOG=1).
         var watchdog: @Sendable () -> Void
+        /// True while the publisher waits, for a bounded time, on something outside the
+        /// daemon (a ledger locked by another process): work does not move then, but
+        /// nothing is hung, so the watchdog is still petted (``LedgerWait``).
+        var boundedWait: @Sendable () -> Bool = { false }
         /// Why the CA in force cannot sign now (expired, not valid yet), or nil.
         var authorityProblem: @Sendable () -> String? = { nil }
     }
@@ -201,7 +205,7 @@ final class IntakeLoop: Sendable {
                     let ok = state.finishedSinceLastPet || state.inFlight == 0
                     state.finishedSinceLastPet = false
                     return ok
-                }
+                } || callbacks.boundedWait()
                 if healthy { callbacks.watchdog() }
                 nextPetCheck = after + interval
             }

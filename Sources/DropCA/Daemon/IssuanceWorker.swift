@@ -8,6 +8,10 @@ import Spool
 struct IssuanceWorker: Sendable {
     let inbox: Inbox
     let ledger: Ledger
+    let unrecorded: UnrecordedCertificates
+    /// Request bytes in memory (``ByteBudget``); a rejected result keeps its share until
+    /// the publisher is done with it.
+    let budget: ByteBudget
     let issuer: @Sendable () -> Issuer
 
     func process(_ name: SpoolName) -> WorkResult {
@@ -20,7 +24,19 @@ struct IssuanceWorker: Sendable {
         if issuer.authority.unusableReason(at: Date()) != nil {
             return .leftAlone(name: name)
         }
-        switch inbox.take(name, maxBytes: issuer.policy.maxCSRBytes) {
+        let maxBytes = issuer.policy.maxCSRBytes
+        let reserved = budget.reserve(maxBytes + 1)
+        let result = read(name, maxBytes: maxBytes, issuer: issuer)
+        if case .rejected(_, _, _, let contents?, _) = result {
+            budget.release(max(0, reserved - contents.count))
+        } else {
+            budget.release(reserved)
+        }
+        return result
+    }
+
+    private func read(_ name: SpoolName, maxBytes: Int, issuer: Issuer) -> WorkResult {
+        switch inbox.take(name, maxBytes: maxBytes) {
         case .vanished, .changed:
             return .leftAlone(name: name)
         case .refused(let refusal, let reason):
@@ -35,6 +51,10 @@ struct IssuanceWorker: Sendable {
             } catch {
                 // Without the ledger, exactly-once cannot be promised: leave the file for later.
                 return .retryLater(name: name)
+            }
+            // Signed before, but the ledger could not record it: the same certificate again.
+            if let certificate = unrecorded.take(name: name, digest: digest) {
+                return .issued(name: name, certificate: certificate, identity: identity)
             }
             switch issuer.issue(bytes) {
             case .success(let certificate):

@@ -31,8 +31,13 @@ final class Pipeline: Sendable {
         self.workerCount = workerCount
         self.counters = counters
         self.outbox = spool.outbox
-        self.worker = IssuanceWorker(inbox: spool.inbox, ledger: spool.ledger, issuer: { issuerBox.issuer })
-        self.publisher = Publisher(inbox: spool.inbox, outbox: spool.outbox, failed: spool.failed, ledger: spool.ledger, log: log)
+        let unrecorded = UnrecordedCertificates()
+        let budget = ByteBudget(bytes: configuration.daemon.inputBudgetMiB << 20)
+        let ledgerWait = LedgerWait()
+        self.worker = IssuanceWorker(inbox: spool.inbox, ledger: spool.ledger, unrecorded: unrecorded, budget: budget,
+                                     issuer: { issuerBox.issuer })
+        self.publisher = Publisher(inbox: spool.inbox, outbox: spool.outbox, failed: spool.failed, ledger: spool.ledger,
+                                   log: log, unrecorded: unrecorded, budget: budget, ledgerWait: ledgerWait)
         self.intake = IntakeLoop(
             inbox: spool.inbox, watcher: watcher, queue: names, capacity: Self.inFlightLimit(workers: workerCount),
             settle: .milliseconds(Int64(configuration.spool.settleSeconds * 1000)),
@@ -44,12 +49,13 @@ final class Pipeline: Sendable {
                     log.started("dropca started: watching \(inbox) with \(workerCount) workers; \(issuerBox.issuer.authority.summary)")
                 },
                 status: { line in
-                    let totals = counters.totals
-                    var status = "issued \(totals.issued), rejected \(totals.rejected); \(line)"
+                    var status = "\(counters.summary); \(line)"
+                    if let waiting = ledgerWait.statusLine { status += "; \(waiting)" }
                     if let extra = extraStatus() { status += "; \(extra)" }
                     _ = notifier.status(status)
                 },
                 watchdog: { _ = notifier.watchdog() },
+                boundedWait: { ledgerWait.current.map { $0 < LedgerWait.hangAfter } ?? false },
                 authorityProblem: { issuerBox.issuer.authority.unusableReason(at: Date()) }
             )
         )
@@ -72,6 +78,12 @@ final class Pipeline: Sendable {
         }
         let (publisher, intake, outbox, counters) = (self.publisher, self.intake, self.outbox, self.counters)
         Self.thread(named: "dropca-publisher", group: publishing) {
+            var state = Publisher.State()
+            defer {
+                // A last try at a clean stop; what still fails is rebuilt at the next start.
+                state.nextRetry = nil
+                publisher.retryPending(&state)
+            }
             while true {
                 // Whatever is queued, topped up to 256 for at most 10 ms while workers are
                 // still busy: enough to spread the per-batch fsyncs thin, and a small delay
@@ -79,9 +91,10 @@ final class Pipeline: Sendable {
                 let batch = results.popBatch(waitingUpTo: 1, target: 256, gather: 0.01) { names.outstanding > 0 }
                 if batch.isEmpty {
                     if results.isClosedAndEmpty { break }
+                    publisher.retryPending(&state)
                     continue
                 }
-                let leftBehind = publisher.publish(batch, counters: counters)
+                let leftBehind = publisher.publish(batch, counters: counters, state: &state)
                 intake.finished(batch.map(\.name), retry: leftBehind)
                 outbox.keepSpares()
             }
@@ -96,6 +109,9 @@ final class Pipeline: Sendable {
         results.close()
         publishing.wait()
         outbox.removeSpares()
+        // Temporaries a failed publish could not remove (a read-only or full outbox at the
+        // time) go at a clean stop, if the outbox takes writes again.
+        _ = try? outbox.removeStaleTemporaries()
     }
 
     /// How many names may be out of the inbox at once: queued, being issued, or waiting

@@ -30,13 +30,37 @@ struct Publisher: Sendable {
     let failed: FailedFolder
     let ledger: Ledger
     let log: DaemonLog
+    /// Signed certificates the ledger could not record, for the workers to hand back
+    /// instead of signing again.
+    let unrecorded: UnrecordedCertificates
+    /// Gets back the bytes rejected results held (``IssuanceWorker``).
+    let budget: ByteBudget
+    /// Marks the time spent inside ledger writes, for the watchdog and STATUS=.
+    let ledgerWait: LedgerWait
+
+    /// What the publisher thread carries from one batch to the next.
+    struct State {
+        var episodes = FailureEpisodes()
+        /// Publication marks and rejection rows whose transaction failed. Their files have
+        /// already moved, so nothing in the inbox brings them back: they are written with
+        /// the next batch, or on their own after a back-off (``retryPending(_:)``). Lost
+        /// at a crash; start-up recovery and reconciliation rebuild them from the outbox
+        /// and `failed/`.
+        var pendingWrites: [LedgerWrite] = []
+        var nextRetry: ContinuousClock.Instant?
+        var backoff: Duration = .seconds(1)
+
+        /// Bound on ``pendingWrites`` (about 20 MB of rejection rows at most); beyond it the
+        /// oldest are left to start-up reconciliation.
+        static let pendingLimit = 100_000
+    }
 
     /// Publishes one batch. Returns true when some input of it was left in the inbox by a
     /// failure (a full or read-only folder, a ledger that cannot be written): the intake
     /// loop then looks at the inbox again after a back-off, whatever `rescan_seconds` says,
     /// since nothing else would bring those inputs back.
     @discardableResult
-    func publish(_ batch: [WorkResult], counters: DaemonCounters) -> Bool {
+    func publish(_ batch: [WorkResult], counters: DaemonCounters, state: inout State) -> Bool {
         var leftBehind = batch.contains { if case .retryLater = $0 { return true } else { return false } }
         let now = Date()
         // 1. Record new certificates before anything else sees them, and meanwhile, on
@@ -56,7 +80,7 @@ struct Publisher: Sendable {
         let outbox = self.outbox
         let certificates = candidates.map { (input: $0.name, certificate: $0.certificate) }
         let staging = candidates.isEmpty ? nil : Concurrently { try outbox.stage(certificates) }
-        let recorded = record(fresh, at: now)
+        let recorded = record(fresh, at: now, state: &state)
 
         // 2. Publish what the ledger holds, removing each input right after its certificate
         // appears; drop the temporaries of what the ledger could not record.
@@ -65,6 +89,7 @@ struct Publisher: Sendable {
             let recordedNames = Set(recorded.map(\.0))
             let keep = candidates.map { !$0.isFresh || recordedNames.contains($0.name) }
             var renamed: [(name: SpoolName, identity: FileIdentity, serial: String)] = []
+            var removalFailures: [String] = []
             do {
                 let staged = try staging.result()
                 try outbox.publish(staged, including: keep) { index in
@@ -73,57 +98,84 @@ struct Publisher: Sendable {
                     do {
                         _ = try inbox.remove(item.name, ifUnchangedFrom: item.identity)
                     } catch {
-                        log.failure("cannot remove \(item.name) from the inbox after publishing it: \(error)")
+                        removalFailures.append("\(item.name): \(error)")
                     }
                 }
                 published = renamed
+                let wasFailing = state.episodes.isOpen(.publishCertificates)
+                state.episodes.succeeded(.publishCertificates, log: log)
+                // Temporaries a read-only or full outbox kept from being removed go now
+                // that the outbox takes writes again.
+                if wasFailing {
+                    outbox.removeSpares()
+                    _ = try? outbox.removeStaleTemporaries()
+                }
             } catch {
                 // Nothing is marked published. Inputs not yet removed stay and their next
                 // look publishes them again; for those already removed (a rename or the
                 // folder fsync failed after them), the next start publishes the recorded
-                // certificate again (`Daemon.recoverUnpublished`).
-                log.failure("cannot publish \(keep.filter { $0 }.count - renamed.count) of \(keep.filter { $0 }.count) certificates to the outbox: \(error)")
+                // certificate again (`SpoolResources.recoverUnpublished`).
+                let intended = keep.filter { $0 }.count
+                state.episodes.failed(.publishCertificates, count: intended - renamed.count,
+                                      error: "\(intended - renamed.count) of \(intended) certificates: \(error)", log: log)
                 leftBehind = true
+            }
+            if let first = removalFailures.first {
+                state.episodes.failed(.removeInputs, count: removalFailures.count,
+                                      error: "\(removalFailures.count) requests, first \(first)", log: log)
+            } else if !renamed.isEmpty {
+                state.episodes.succeeded(.removeInputs, log: log)
             }
         }
 
-        // 3. Move rejections.
+        // 3. Move rejections: each reason file is written before its entry moves, with the
+        // same time and code the ledger row gets, so that start-up reconciliation can
+        // rebuild a row a crash kept from being written.
         var rejections: [RejectionRecord] = []
+        var rejectionFailures: [String] = []
+        var rejected: [(name: SpoolName, refusal: Refusal, digest: String?)] = []
+        let stamp = Int(now.timeIntervalSince1970.rounded(.down))
         for case .rejected(let name, let refusal, let identity, let contents, let digest) in batch {
             do {
-                let outcome = try failed.reject(name, from: inbox, reason: refusal.reason, details: refusal.details,
-                                                expecting: identity, contents: contents)
+                var details = refusal.details + ["code: \(refusal.code)"]
+                if let digest { details.append("sha256: \(digest)") }
+                let outcome = try failed.reject(name, from: inbox, reason: refusal.reason, details: details,
+                                                expecting: identity, contents: contents, rejectedAt: stamp)
                 switch outcome {
                 case .moved, .copied, .reasonOnly:
                     rejections.append(RejectionRecord(sourceFile: name.description, csrSHA256: digest,
-                                                      code: refusal.code, reason: refusal.reason, rejectedAt: now))
-                    log.rejected(file: name.description, refusal: refusal, csrSHA256: digest)
+                                                      code: refusal.code, reason: refusal.reason,
+                                                      rejectedAt: Date(timeIntervalSince1970: TimeInterval(stamp))))
+                    rejected.append((name, refusal, digest))
                 case .vanished, .replaced:
                     break
                 }
             } catch {
-                log.failure("cannot move \(name) to failed/: \(error)")
+                rejectionFailures.append("\(name): \(error)")
                 leftBehind = true
             }
+        }
+        for case .rejected(_, _, _, let contents?, _) in batch { budget.release(contents.count) }
+        if let first = rejectionFailures.first {
+            state.episodes.failed(.rejectInputs, count: rejectionFailures.count,
+                                  error: "\(rejectionFailures.count) requests, first \(first)", log: log)
+        } else if !rejections.isEmpty {
+            state.episodes.succeeded(.rejectInputs, log: log)
         }
         if !published.isEmpty || !rejections.isEmpty {
             do {
                 try inbox.synchronize()
+                state.episodes.succeeded(.syncInbox, log: log)
             } catch {
-                log.failure("cannot fsync the inbox: \(error)")
+                state.episodes.failed(.syncInbox, count: published.count + rejections.count, error: "\(error)", log: log)
             }
         }
 
-        // 4. Mark published, record rejections.
+        // 4. Mark published, record rejections (with whatever an earlier batch could not).
         var writes: [LedgerWrite] = published.map { .published(serial: $0.serial, at: now) }
         writes += rejections.map { .rejected($0) }
-        if !writes.isEmpty {
-            do {
-                try ledger.apply(writes)
-            } catch {
-                log.failure("cannot record \(writes.count) publications and rejections in the ledger: \(error)")
-                leftBehind = true
-            }
+        if !writes.isEmpty || !state.pendingWrites.isEmpty {
+            writeLedger(writes, state: &state)
         }
 
         let publishedNames = Set(published.map(\.name))
@@ -131,35 +183,91 @@ struct Publisher: Sendable {
             log.issued(file: name.description, certificate: certificate)
         }
         // Logged once it is true: after the rename, not before the write.
+        var republished = 0
         for case .republish(let name, let record, _) in batch where publishedNames.contains(name) {
             log.republished(file: name.description, serial: record.serial)
+            republished += 1
         }
-        counters.add(issued: recorded.filter { publishedNames.contains($0.0) }.count, rejected: rejections.count)
+        for item in rejected {
+            log.rejected(file: item.name.description, refusal: item.refusal, csrSHA256: item.digest)
+        }
+        counters.add(issued: recorded.filter { publishedNames.contains($0.0) }.count, republished: republished,
+                     rejected: rejections.count)
         if recorded.count < fresh.count { leftBehind = true }
         return leftBehind
     }
 
-    /// Records new certificates in one transaction; a failure of the whole batch (a serial
-    /// collision, a full disk) falls back to one transaction each so that one bad row
-    /// does not hold back the rest. Unrecorded certificates are dropped unpublished; their
-    /// inputs stay in the inbox and are issued again on the next look.
-    private func record(_ fresh: [(SpoolName, IssuedCertificate, FileIdentity)], at now: Date) -> [(SpoolName, IssuedCertificate, FileIdentity)] {
+    /// Writes what earlier batches could not, when their back-off is over; the publisher
+    /// thread calls it while no batch comes.
+    func retryPending(_ state: inout State) {
+        guard !state.pendingWrites.isEmpty else { return }
+        if let due = state.nextRetry, ContinuousClock.now < due { return }
+        writeLedger([], state: &state)
+    }
+
+    /// One transaction for the pending writes and `writes`. A failure keeps them all
+    /// pending (a full or locked ledger); a row the ledger refuses for itself (an unknown
+    /// serial, a malformed record) is dropped with a line, so that one bad row cannot hold
+    /// the others back for ever.
+    private func writeLedger(_ writes: [LedgerWrite], state: inout State) {
+        let all = state.pendingWrites + writes
+        do {
+            try ledgerWait.during { try ledger.apply(all) }
+            state.pendingWrites = []
+            state.nextRetry = nil
+            state.backoff = .seconds(1)
+            state.episodes.succeeded(.ledgerWrites, log: log)
+        } catch let error as LedgerError where error.code != .storage {
+            var kept: [LedgerWrite] = []
+            for write in all {
+                do {
+                    try ledgerWait.during { try ledger.apply([write]) }
+                } catch let error as LedgerError where error.code != .storage {
+                    log.failure("dropping a ledger write the ledger refuses: \(error.message)")
+                } catch {
+                    kept.append(write)
+                }
+            }
+            state.pendingWrites = kept
+        } catch {
+            state.episodes.failed(.ledgerWrites, count: all.count, error: "\(all.count) rows: \(error)", log: log)
+            state.pendingWrites = Array(all.suffix(State.pendingLimit))
+            state.nextRetry = ContinuousClock.now + state.backoff
+            state.backoff = min(state.backoff * 2, .seconds(30))
+        }
+    }
+
+    /// Records new certificates in one transaction. When the ledger refuses a row of the
+    /// batch for itself (a serial collision), the rest are recorded one by one so that one
+    /// bad row does not hold back the others; when it cannot be written at all (a full
+    /// disk, a lock held past the busy timeout), nothing is tried row by row — that would
+    /// be the same failure 256 times, 10 s each when locked. Unrecorded certificates are
+    /// kept (``UnrecordedCertificates``); their inputs stay in the inbox, and the next look
+    /// publishes the same certificate.
+    private func record(_ fresh: [(SpoolName, IssuedCertificate, FileIdentity)], at now: Date,
+                        state: inout State) -> [(SpoolName, IssuedCertificate, FileIdentity)] {
         guard !fresh.isEmpty else { return [] }
         let records = fresh.map { Self.record($0.1, name: $0.0, at: now) }
         do {
-            try ledger.recordIssued(records)
+            try ledgerWait.during { try ledger.recordIssued(records) }
+            state.episodes.succeeded(.recordCertificates, log: log)
             return fresh
-        } catch {
+        } catch let error as LedgerError where error.code == .duplicateSerial || error.code == .invalidRecord {
             var kept: [(SpoolName, IssuedCertificate, FileIdentity)] = []
             for (item, record) in zip(fresh, records) {
                 do {
-                    try ledger.recordIssued([record])
+                    try ledgerWait.during { try ledger.recordIssued([record]) }
                     kept.append(item)
                 } catch {
+                    // A colliding serial is drawn anew at the next issuance: not kept.
                     log.failure("cannot record serial \(record.serial) for \(item.0) in the ledger: \(error)")
                 }
             }
             return kept
+        } catch {
+            state.episodes.failed(.recordCertificates, count: fresh.count, error: "\(fresh.count) certificates: \(error)", log: log)
+            for (name, certificate, _) in fresh { unrecorded.keep(certificate, for: name) }
+            return []
         }
     }
 

@@ -1,0 +1,97 @@
+import Foundation
+import Ledger
+import Spool
+
+/// At start, before the first look at the inbox: makes `failed/` and the ledger agree, so
+/// that every rejected input has its entry (or, for links, only its reason), its `.reason`
+/// file and one ledger row, whatever moment a crash or a failed write interrupted.
+///
+/// The publisher writes a rejection in this order: reason file (durable), then the entry
+/// moves, then — with its batch — the ledger row. So after an interruption:
+/// - a reason file whose `kept as:` entry never arrived belongs to a rejection that did
+///   not happen: the input is still in the inbox (it is rejected again, under the same
+///   name) or its uploader took it away. Such a reason is withdrawn;
+/// - a reason file with its entry but no ledger row lost its row: the row is written
+///   from the reason file (input, code, digest, time and reason are all in it).
+///
+/// Only reason files from a little before the newest recorded rejection on are read:
+/// everything older was recorded (see ``Ledger/latestRejectionTime()``), so the cost at
+/// start does not grow with the size of `failed/`.
+struct RejectionReconciliation {
+    let failed: FailedFolder
+    let ledger: Ledger
+    let log: DaemonLog
+
+    /// Clock differences between the reason file's time and the row's (a long batch) are
+    /// far below this.
+    static let slack: TimeInterval = 600
+
+    struct Outcome: Equatable {
+        var restoredRows = 0
+        var withdrawnReasons = 0
+    }
+
+    @discardableResult
+    func run() -> Outcome {
+        var outcome = Outcome()
+        do {
+            let latest = try ledger.latestRejectionTime()
+            let since = latest.map { $0.addingTimeInterval(-Self.slack) }
+            let reasons = try failed.reasons(modifiedSince: since.map { Int($0.timeIntervalSince1970) })
+            guard !reasons.isEmpty else { return outcome }
+            // What the ledger has, as a multiset: one input rejected twice in a second with
+            // the same code has two rows and two reason files.
+            var recorded: [Key: Int] = [:]
+            for row in try ledger.rejections(since: since.map { $0.addingTimeInterval(-Self.slack) } ?? .distantPast) {
+                recorded[Key(row), default: 0] += 1
+            }
+            var missing: [RejectionRecord] = []
+            for reason in reasons {
+                if let kept = reason.keptAs, !failed.holds(kept) {
+                    try failed.withdraw(reason)
+                    outcome.withdrawnReasons += 1
+                    continue
+                }
+                // A reason file without a `code:` line predates reconciliation; its row was
+                // written (or lost) by that version, which cannot be told from here.
+                guard reason.code != nil, let record = Self.record(from: reason) else { continue }
+                let key = Key(record)
+                if let count = recorded[key], count > 0 {
+                    recorded[key] = count - 1
+                } else {
+                    missing.append(record)
+                }
+            }
+            if !missing.isEmpty {
+                try ledger.recordRejected(missing)
+                outcome.restoredRows = missing.count
+            }
+            if outcome != Outcome() {
+                log.reconciled("failed/ and the ledger reconciled at start: \(outcome.restoredRows) rejections recorded from their reason files, \(outcome.withdrawnReasons) reasons of rejections that never finished withdrawn")
+            }
+        } catch {
+            log.failure("cannot reconcile failed/ with the ledger: \(error)")
+        }
+        return outcome
+    }
+
+    /// The ledger row a reason file stands for.
+    static func record(from reason: ReasonFile) -> RejectionRecord? {
+        guard let input = reason.input, let stamp = reason.rejectedAt, let date = ISO8601DateFormatter().date(from: stamp) else {
+            return nil
+        }
+        return RejectionRecord(sourceFile: input, csrSHA256: reason.sha256, code: reason.code ?? "unknown",
+                               reason: reason.reason, rejectedAt: date)
+    }
+
+    /// What a row and a reason file have in common, as the reason file writes it.
+    private struct Key: Hashable {
+        let input: String
+        let seconds: Int
+
+        init(_ record: RejectionRecord) {
+            input = FailedFolder.oneLine(record.sourceFile)
+            seconds = Int(record.rejectedAt.timeIntervalSince1970.rounded(.down))
+        }
+    }
+}
