@@ -13,6 +13,7 @@ final class DaemonHarness: @unchecked Sendable {
     var failed: String { root + "/spool/failed" }
     var logPath: String { directory.path("daemon.log") }
     private(set) var process: Process?
+    var pid: Int32? { process.map(\.processIdentifier) }
 
     /// - Parameter settings: lines replacing `key = …` lines of the generated config.
     init(settings: [String: String] = ["settle_seconds": "0.5", "rescan_seconds": "0"]) throws {

@@ -104,8 +104,12 @@ final class IntakeLoop: Sendable {
             state.inFlight -= names.count
             state.finishedSinceLastPet = true
             if retry {
-                if state.retryScanDue == nil { state.retryScanDue = now + state.retryBackoff }
-                state.retryBackoff = min(state.retryBackoff * 2, .seconds(30))
+                // Doubled per scan scheduled, not per batch: a burst's many failing
+                // batches are one round of retries.
+                if state.retryScanDue == nil {
+                    state.retryScanDue = now + state.retryBackoff
+                    state.retryBackoff = min(state.retryBackoff * 2, .seconds(30))
+                }
             } else {
                 state.retryBackoff = .seconds(1)
             }

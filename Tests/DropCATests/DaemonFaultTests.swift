@@ -1,0 +1,328 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Faults from outside the daemon, each on real filesystems (small tmpfs mounts, remounted
+/// read-only), real SIGKILLs and a real second process holding the ledger: nothing is lost,
+/// nothing is stuck, nothing is silent, and each input still ends as exactly one
+/// certificate with one ledger row, or one rejection with its reason and one row.
+@Suite(.serialized) struct DaemonFaultTests {
+    static let isRoot = getuid() == 0
+
+    // MARK: helpers
+
+    /// A tmpfs of `size` mounted on `path` (which must exist), unmounted by the caller's defer.
+    static func mountTmpfs(_ path: String, size: String) throws {
+        let mount = try ExternalTool.run("mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", path])
+        try #require(mount.succeeded, "\(mount.output)")
+    }
+
+    static func unmount(_ path: String) {
+        _ = try? ExternalTool.run("umount", ["-l", path])
+    }
+
+    /// Fills the filesystem holding `folder` with a hidden file of zeros.
+    static func fill(_ folder: String) throws -> String {
+        let filler = folder + "/.filler"
+        _ = try ExternalTool.run("dd", ["if=/dev/zero", "of=\(filler)", "bs=4096"])
+        return filler
+    }
+
+    static func sqlite(_ daemon: DaemonHarness, _ sql: String) throws -> String {
+        let result = try ExternalTool.run("sqlite3", [daemon.root + "/state/ledger.sqlite", sql])
+        guard result.succeeded else { throw HarnessError("sqlite3 \(sql): \(result.output)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func count(_ daemon: DaemonHarness, _ table: String) throws -> Int {
+        Int(try sqlite(daemon, "SELECT count(*) FROM \(table)")) ?? -1
+    }
+
+    static func lines(_ daemon: DaemonHarness, containing text: String) -> Int {
+        daemon.logText.components(separatedBy: "\n").filter { $0.contains(text) }.count
+    }
+
+    /// Every input is one certificate with one published row, or one rejection with its
+    /// reason and one row; no temporaries anywhere; nothing left in the inbox.
+    static func expectReconciled(_ daemon: DaemonHarness, issued: Int, rejected: Int,
+                                 sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let outbox = daemon.names(in: daemon.outbox)
+        let failed = daemon.names(in: daemon.failed)
+        let reasons = failed.filter { $0.hasSuffix(".reason") }
+        let entries = failed.filter { !$0.hasSuffix(".reason") }
+        #expect(daemon.names(in: daemon.inbox).isEmpty, "inbox: \(daemon.names(in: daemon.inbox).prefix(5))", sourceLocation: sourceLocation)
+        #expect(outbox.count == issued, "outbox holds \(outbox.count)", sourceLocation: sourceLocation)
+        #expect(try count(daemon, "issuance") == issued, sourceLocation: sourceLocation)
+        #expect(try count(daemon, "issuance WHERE published_at IS NULL") == 0, sourceLocation: sourceLocation)
+        #expect(reasons.count == rejected && entries.count == rejected, "failed/: \(entries.count) entries, \(reasons.count) reasons", sourceLocation: sourceLocation)
+        #expect(Set(entries.map { $0 + ".reason" }) == Set(reasons), "every entry has its reason", sourceLocation: sourceLocation)
+        #expect(try count(daemon, "rejection") == rejected, sourceLocation: sourceLocation)
+        for folder in [daemon.inbox, daemon.outbox, daemon.failed] {
+            let all = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            let temporaries = all.filter { $0.hasPrefix(".dropca-") && $0.hasSuffix(".tmp") }
+            #expect(temporaries.isEmpty, "temporaries left in \(folder): \(temporaries)", sourceLocation: sourceLocation)
+        }
+    }
+
+    // MARK: failed/ and the ledger (finding 3)
+
+    /// failed/ on a full filesystem: the reason cannot be written, so the entry does not
+    /// move either; it waits in the inbox, one line says so, and once there is room it ends
+    /// in failed/ with its reason and its row, and one line says that too.
+    @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(2)))
+    func aFullFailedFolderKeepsRejectionsWaitingNotReasonless() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0"])
+        try Self.mountTmpfs(daemon.failed, size: "64k")
+        defer { Self.unmount(daemon.failed) }
+        let filler = try Self.fill(daemon.failed)
+        try daemon.start()
+        for index in 0..<5 { try daemon.drop("weak-\(index).csr", SampleRequests.rsa1024) }
+        try daemon.waitFor("the failed move", timeout: 15) { daemon.logText.contains("cannot move rejected requests to failed/") }
+        Thread.sleep(forTimeInterval: 4)  // several retries (1 s, 2 s, …)
+        #expect(daemon.names(in: daemon.inbox).count == 5, "the rejections wait in the inbox")
+        #expect(daemon.names(in: daemon.failed).isEmpty, "no entry without its reason")
+        #expect(Self.lines(daemon, containing: "cannot move rejected requests to failed/") == 1, "one line per episode")
+
+        try FileManager.default.removeItem(atPath: filler)
+        try daemon.waitFor("the rejections", timeout: 40) { daemon.names(in: daemon.inbox).isEmpty }
+        try daemon.waitFor("the recovery line", timeout: 10) { daemon.logText.contains("can move rejected requests to failed/ again") }
+        #expect(try daemon.stop() == 0)
+        try Self.expectReconciled(daemon, issued: 0, rejected: 5)
+        let reason = try String(contentsOfFile: daemon.failed + "/weak-0.csr.reason", encoding: .utf8)
+        #expect(reason.contains("code: ") && reason.contains("sha256: ") && reason.contains("kept as: failed/weak-0.csr"), "\(reason)")
+    }
+
+    /// The state a SIGKILL between the move and the ledger commit leaves (entry and reason
+    /// in failed/, no row) and the one a SIGKILL between the reason and the move leaves (a
+    /// reason whose entry never came, the input still in the inbox): the next start records
+    /// the first from its reason file and takes the second name again, once.
+    @Test(.timeLimit(.minutes(2)))
+    func startUpReconcilesFailedWithTheLedger() throws {
+        let daemon = try DaemonHarness()
+        try daemon.start()
+        try daemon.drop("lost-row.csr", SampleRequests.rsa1024)
+        try daemon.drop("good.csr", SampleRequests.p256)
+        try daemon.waitFor("the rejection", timeout: 20) { daemon.names(in: daemon.failed).contains("lost-row.csr.reason") }
+        try daemon.waitForCertificates(["good"])
+        #expect(try daemon.stop() == 0)
+        // The row a kill took away.
+        _ = try Self.sqlite(daemon, "DELETE FROM rejection")
+        // A rejection a kill cut short after its reason file: the input is back in the inbox.
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        try "RSA key of 1024 bits is below policy.min_rsa_bits = 2048\ninput: again.csr\ncode: weakKey\nkept as: failed/again.csr\nrejected at: \(stamp)\n"
+            .write(toFile: daemon.failed + "/again.csr.reason", atomically: true, encoding: .utf8)
+        try Data(SampleRequests.rsa1024).write(to: URL(fileURLWithPath: daemon.inbox + "/again.csr"))
+        // And one whose input is gone altogether.
+        try "RSA key too small\ninput: gone.csr\ncode: weakKey\nkept as: failed/gone.csr\nrejected at: \(stamp)\n"
+            .write(toFile: daemon.failed + "/gone.csr.reason", atomically: true, encoding: .utf8)
+
+        try daemon.start()
+        try daemon.waitFor("the reconciliation line", timeout: 10) { daemon.logText.contains("reconciled at start: 1 rejections recorded") }
+        try daemon.waitFor("the second rejection", timeout: 20) { daemon.names(in: daemon.failed).contains("again.csr") }
+        #expect(try daemon.stop() == 0)
+        #expect(daemon.logText.contains("2 reasons of rejections that never finished withdrawn"), "\(daemon.logText)")
+        #expect(!daemon.names(in: daemon.failed).contains("again.csr.1"), "the same name is taken again")
+        #expect(!daemon.names(in: daemon.failed).contains("gone.csr.reason"))
+        try Self.expectReconciled(daemon, issued: 1, rejected: 2)
+        #expect(try Self.sqlite(daemon, "SELECT source_file FROM rejection ORDER BY source_file") == "again.csr\nlost-row.csr")
+    }
+
+    /// A mixed burst of good and bad requests, the daemon SIGKILLed three times in the
+    /// middle: every input ends as one certificate or one rejection, each with one row.
+    @Test(.timeLimit(.minutes(5)))
+    func killedDuringAMixedBurstEveryRejectionHasItsReasonAndRow() throws {
+        let daemon = try DaemonHarness()
+        let good = 1_500, bad = 300
+        for index in 0..<good { try daemon.drop("good-\(index).csr", SampleRequests.p256) }
+        for index in 0..<bad { try daemon.drop("bad-\(index).csr", index % 2 == 0 ? SampleRequests.rsa1024 : Array("garbage \(index)".utf8)) }
+        var handled = 0
+        for round in 1...3 {
+            try daemon.start()
+            let target = handled + 250
+            try daemon.waitFor("progress in round \(round)", timeout: 60) {
+                daemon.names(in: daemon.outbox).count + daemon.names(in: daemon.failed).count / 2 >= target
+            }
+            try daemon.kill9()
+            handled = daemon.names(in: daemon.outbox).count + daemon.names(in: daemon.failed).count / 2
+            #expect(handled < good + bad, "the kill must land mid-burst")
+        }
+        try daemon.start()
+        try daemon.waitFor("every input", timeout: 120) { daemon.names(in: daemon.inbox).isEmpty }
+        #expect(try daemon.stop() == 0)
+        try Self.expectReconciled(daemon, issued: good, rejected: bad)
+        let sources = try Self.sqlite(daemon, "SELECT count(DISTINCT source_file) FROM rejection")
+        #expect(sources == "\(bad)")
+    }
+
+    // MARK: retries, counts and lines (findings 4 and 9)
+
+    /// A full outbox for a burst: one line when it starts, one when it ends, every input
+    /// published from its record (never signed twice), the stop line counts all of them, and
+    /// no temporary is left.
+    @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(2)))
+    func aFullOutboxIsOneEpisodeAndEveryCertificateIsCounted() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0"])
+        // Room for the 20 certificates once the filler goes (a page each).
+        try Self.mountTmpfs(daemon.outbox, size: "256k")
+        defer { Self.unmount(daemon.outbox) }
+        let filler = try Self.fill(daemon.outbox)
+        try daemon.start()
+        let count = 20
+        for index in 0..<count { try daemon.drop("box-\(index).csr", SampleRequests.p256) }
+        try daemon.waitFor("the failed publication", timeout: 15) { daemon.logText.contains("cannot publish certificates to the outbox") }
+        Thread.sleep(forTimeInterval: 4)
+        #expect(Self.lines(daemon, containing: "cannot publish") == 1, "one line per episode:\n\(daemon.logText)")
+        #expect(!daemon.logText.contains("again: serial"), "nothing is said to be published before it is")
+
+        try FileManager.default.removeItem(atPath: filler)
+        try daemon.waitFor("every certificate", timeout: 40) { daemon.names(in: daemon.inbox).isEmpty }
+        try daemon.waitFor("the recovery line", timeout: 10) { daemon.logText.contains("can publish certificates to the outbox again") }
+        #expect(try daemon.stop() == 0)
+        #expect(daemon.logText.contains("dropca stopped: issued 0, published again \(count), rejected 0"), "\(daemon.logText)")
+        #expect(Self.lines(daemon, containing: "again: serial") == count)
+        try Self.expectReconciled(daemon, issued: count, rejected: 0)
+    }
+
+    /// The state directory's filesystem full: no certificate can be recorded, no rejection
+    /// row written. Nothing is published unrecorded, the certificate signed first is the one
+    /// published once there is room (not a second signature), and the rejection's row,
+    /// whose files had already moved, is written then too.
+    @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(2)))
+    func aFullStateFilesystemNeverReSignsAndLosesNoRow() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0", "backdate_seconds": "0"])
+        let state = daemon.root + "/state"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try Self.mountTmpfs(state, size: "1m")
+        defer { Self.unmount(state) }
+        try daemon.start()
+        try daemon.drop("warm.csr", SampleRequests.p256)
+        try daemon.waitForCertificates(["warm"])
+        let filler = try Self.fill(state)
+        let dropped = Date()
+        try daemon.drop("held.csr", SampleRequests.p256)
+        try daemon.drop("weak.csr", SampleRequests.rsa1024)
+        try daemon.waitFor("the failed record", timeout: 15) { daemon.logText.contains("cannot record new certificates in the ledger") }
+        try daemon.waitFor("the rejection", timeout: 15) { daemon.names(in: daemon.failed).contains("weak.csr.reason") }
+        Thread.sleep(forTimeInterval: 5)
+        #expect(daemon.certificate("held") == nil, "nothing is published that the ledger does not hold")
+        #expect(Self.lines(daemon, containing: "cannot record new certificates") == 1)
+        #expect(Self.lines(daemon, containing: "cannot record publications and rejections") == 1)
+
+        try FileManager.default.removeItem(atPath: filler)
+        try daemon.waitForCertificates(["held"], timeout: 40)
+        try daemon.waitFor("the rejection row", timeout: 40) { daemon.logText.contains("can record publications and rejections in the ledger again") }
+        #expect(try daemon.stop() == 0)
+        try Self.expectReconciled(daemon, issued: 2, rejected: 1)
+        // Signed once, when it was first taken: its notBefore is from then, seconds before
+        // the retry that published it.
+        let dates = try ExternalTool.run("openssl", ["x509", "-inform", "DER", "-noout", "-startdate", "-dateopt", "iso_8601"],
+                                          stdin: daemon.certificate("held"))
+        let text = dates.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "notBefore=", with: "")
+        let formatter = ISO8601DateFormatter()
+        let notBefore = try #require(formatter.date(from: text.replacingOccurrences(of: " ", with: "T")), "\(dates.output)")
+        #expect(notBefore.timeIntervalSince(dropped) < 4, "notBefore \(notBefore) is from a later signing (dropped \(dropped))")
+    }
+
+    /// The outbox remounted read-only while certificates wait in it: they are published
+    /// once it is writable again, and at the stop no temporary of ours is left in it.
+    @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(2)))
+    func aReadOnlyOutboxLeavesNoTemporaries() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0"])
+        try Self.mountTmpfs(daemon.outbox, size: "1m")
+        defer { Self.unmount(daemon.outbox) }
+        try daemon.start()
+        try daemon.drop("first.csr", SampleRequests.p256)
+        try daemon.waitForCertificates(["first"])
+        let readOnly = try ExternalTool.run("mount", ["-o", "remount,ro", daemon.outbox])
+        try #require(readOnly.succeeded, "\(readOnly.output)")
+        for index in 0..<5 { try daemon.drop("ro-\(index).csr", SampleRequests.p256) }
+        try daemon.waitFor("the failed publication", timeout: 15) { daemon.logText.contains("cannot publish certificates to the outbox") }
+        Thread.sleep(forTimeInterval: 2)
+        let writable = try ExternalTool.run("mount", ["-o", "remount,rw", daemon.outbox])
+        try #require(writable.succeeded, "\(writable.output)")
+        try daemon.waitFor("every certificate", timeout: 40) { daemon.names(in: daemon.inbox).isEmpty }
+        #expect(try daemon.stop() == 0)
+        try Self.expectReconciled(daemon, issued: 6, rejected: 0)
+    }
+
+    // MARK: memory (finding 8)
+
+    /// 200 garbage files of 1 MiB with max_csr_bytes = 1 MiB, dropped while the daemon is
+    /// stopped (SIGSTOP) so that they all arrive at once: the peak RSS stays within the
+    /// input budget plus the daemon's own size, and the rejections are all recorded.
+    @Test(.timeLimit(.minutes(3)))
+    func largeGarbageInputsStayWithinTheByteBudget() throws {
+        let budget = 16
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0",
+                                                  "max_csr_bytes": "1048576", "input_budget_mib": "\(budget)"])
+        try daemon.start()
+        let baseline = try Self.peakRSS(daemon)
+        daemon.signal(SIGSTOP)
+        let garbage = [UInt8](repeating: 0x41, count: 1 << 20)
+        let count = 200
+        for index in 0..<count { try daemon.drop("big-\(index).csr", garbage) }
+        daemon.signal(SIGCONT)
+        try daemon.waitFor("every rejection", timeout: 120) { daemon.names(in: daemon.inbox).isEmpty }
+        let peak = try Self.peakRSS(daemon)
+        #expect(try daemon.stop() == 0)
+        try Self.expectReconciled(daemon, issued: 0, rejected: count)
+        // The budget, plus room for the allocator and a batch of results: far below the
+        // 200 MiB the inputs would take if each were held.
+        let allowance = (budget + 48) << 20
+        #expect(peak - baseline < allowance, "peak RSS \(peak >> 20) MiB over a baseline of \(baseline >> 20) MiB")
+    }
+
+    /// VmHWM of the running daemon, in bytes.
+    static func peakRSS(_ daemon: DaemonHarness) throws -> Int {
+        let pid = try #require(daemon.pid)
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") })
+        let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+        return kilobytes << 10
+    }
+
+    // MARK: a locked ledger (finding 11)
+
+    /// Another process holds the ledger with BEGIN EXCLUSIVE for 25 s while requests
+    /// arrive: the watchdog is petted all along (the wait is bounded by the busy timeout),
+    /// STATUS= says what the daemon waits for, and once the lock goes everything is issued.
+    @Test(.timeLimit(.minutes(2)))
+    func aLockedLedgerKeepsTheWatchdogPettedAndSaysSo() throws {
+        let recorder = try DaemonSystemdTests.NotifyRecorder()
+        defer { recorder.stop() }
+        let daemon = try DaemonHarness()
+        let watchdogMicroseconds = 8_000_000
+        try daemon.start(environment: ["NOTIFY_SOCKET": recorder.socket.path, "WATCHDOG_USEC": "\(watchdogMicroseconds)"])
+        try daemon.drop("before.csr", SampleRequests.p256)
+        try daemon.waitForCertificates(["before"])
+
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        holder.arguments = ["-c", """
+            import sqlite3, sys, time
+            db = sqlite3.connect(sys.argv[1], isolation_level=None)
+            db.execute("BEGIN EXCLUSIVE")
+            print("locked", flush=True)
+            time.sleep(25)
+            db.execute("COMMIT")
+            """, daemon.root + "/state/ledger.sqlite"]
+        let output = Pipe()
+        holder.standardOutput = output
+        try holder.run()
+        _ = output.fileHandleForReading.readData(ofLength: 7)  // "locked\n"
+        let locked = Date()
+        for index in 0..<10 { try daemon.drop("during-\(index).csr", SampleRequests.p256) }
+        try recorder.waitFor("a STATUS= about the ledger", timeout: 20) { $0.contains("for the ledger") }
+        holder.waitUntilExit()
+        let unlocked = Date()
+        try daemon.waitForCertificates((0..<10).map { "during-\($0)" }, timeout: 60)
+
+        let pets = recorder.messages.filter { $0.message == "WATCHDOG=1" }.map(\.at)
+            .filter { $0 >= locked.addingTimeInterval(-5) && $0 <= unlocked }
+        let gaps = zip(pets.dropFirst(), pets).map { $0.timeIntervalSince($1) }
+        #expect(pets.count >= 6, "WATCHDOG=1 sent \(pets.count) times during the 25 s lock")
+        #expect((gaps.max() ?? 99) < Double(watchdogMicroseconds) / 1_000_000 / 2, "longest gap \(gaps.max() ?? -1) s")
+        #expect(try daemon.stop() == 0)
+        try Self.expectReconciled(daemon, issued: 11, rejected: 0)
+    }
+}
