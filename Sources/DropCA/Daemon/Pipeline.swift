@@ -21,6 +21,8 @@ final class Pipeline: Sendable {
     private let publisher: Publisher
     private let outbox: Outbox
     private let counters: DaemonCounters
+    /// Request bytes in memory: workers reserve, the publisher thread gives back.
+    private let budget: ByteBudget
     private let workers = DispatchGroup()
     private let publishing = DispatchGroup()
 
@@ -37,7 +39,8 @@ final class Pipeline: Sendable {
         self.worker = IssuanceWorker(inbox: spool.inbox, ledger: spool.ledger, unrecorded: unrecorded, budget: budget,
                                      issuer: { issuerBox.issuer })
         self.publisher = Publisher(inbox: spool.inbox, outbox: spool.outbox, failed: spool.failed, ledger: spool.ledger,
-                                   log: log, unrecorded: unrecorded, budget: budget, ledgerWait: ledgerWait)
+                                   log: log, unrecorded: unrecorded, ledgerWait: ledgerWait)
+        self.budget = budget
         self.intake = IntakeLoop(
             inbox: spool.inbox, watcher: watcher, queue: names, capacity: Self.inFlightLimit(workers: workerCount),
             settle: .milliseconds(Int64(configuration.spool.settleSeconds * 1000)),
@@ -76,7 +79,7 @@ final class Pipeline: Sendable {
                 }
             }
         }
-        let (publisher, intake, outbox, counters) = (self.publisher, self.intake, self.outbox, self.counters)
+        let (publisher, intake, outbox, counters, budget) = (self.publisher, self.intake, self.outbox, self.counters, self.budget)
         Self.thread(named: "dropca-publisher", group: publishing) {
             var state = Publisher.State()
             defer {
@@ -88,14 +91,23 @@ final class Pipeline: Sendable {
                 // Whatever is queued, topped up to 256 for at most 10 ms while workers are
                 // still busy: enough to spread the per-batch fsyncs thin, and a small delay
                 // next to the fsyncs themselves. An upload into an idle daemon is not held back.
-                let batch = results.popBatch(waitingUpTo: 1, target: 256, gather: 0.01) { names.outstanding > 0 }
+                var batch = results.popBatch(waitingUpTo: 1, target: 256, gather: 0.01) { names.outstanding > 0 }
                 if batch.isEmpty {
                     if results.isClosedAndEmpty { break }
                     publisher.retryPending(&state)
                     continue
                 }
                 let leftBehind = publisher.publish(batch, counters: counters, state: &state)
-                intake.finished(batch.map(\.name), retry: leftBehind)
+                let finishedNames = batch.map(\.name)
+                // The bytes rejected inputs held go back to the budget once the batch
+                // holding them is gone, not before.
+                let held = batch.reduce(0) { sum, result in
+                    if case .rejected(_, _, _, let contents?, _) = result { return sum + contents.count }
+                    return sum
+                }
+                batch = []
+                budget.release(held)
+                intake.finished(finishedNames, retry: leftBehind)
                 outbox.keepSpares()
             }
         }

@@ -33,8 +33,6 @@ struct Publisher: Sendable {
     /// Signed certificates the ledger could not record, for the workers to hand back
     /// instead of signing again.
     let unrecorded: UnrecordedCertificates
-    /// Gets back the bytes rejected results held (``IssuanceWorker``).
-    let budget: ByteBudget
     /// Marks the time spent inside ledger writes, for the watchdog and STATUS=.
     let ledgerWait: LedgerWait
 
@@ -155,7 +153,6 @@ struct Publisher: Sendable {
                 leftBehind = true
             }
         }
-        for case .rejected(_, _, _, let contents?, _) in batch { budget.release(contents.count) }
         if let first = rejectionFailures.first {
             state.episodes.failed(.rejectInputs, count: rejectionFailures.count,
                                   error: "\(rejectionFailures.count) requests, first \(first)", log: log)
