@@ -91,6 +91,33 @@ struct DaemonLog: Sendable {
         ])
     }
 
+    /// One line: what happened to the ledger, then what was kept of it.
+    func ledgerLost(path: String, loss: String, kept: String) {
+        let reason = "\(loss); \(kept)"
+        log(.ledgerLost, "the ledger is lost: \(reason); exiting, and dropca will not start again on another ledger until it is restored or dropca run --new-ledger is given", [
+            "file": "\(path)", "reason": "\(reason)",
+        ])
+    }
+
+    func newLedgerStarted(path: String, identity: String, keptAs: String?, refusal: String) {
+        let kept = keptAs.map { "the previous file is kept as \($0)" } ?? "there was no previous file to keep"
+        log(.newLedgerStarted, "started a new ledger \(identity) at \(path) (--new-ledger); \(kept); it replaces one that was refused: \(refusal)", [
+            "file": "\(path)", "reason": "\(refusal)", "kept_as": "\(keptAs ?? "")",
+        ])
+    }
+
+    func ledgerCreated(path: String, identity: String) {
+        logger.notice("made a new ledger \(identity) at \(path)")
+    }
+
+    func ledgerAdopted(path: String, identity: String, marker: String) {
+        logger.notice("kept the ledger \(identity) at \(path), which no marker named yet: wrote \(marker)")
+    }
+
+    func newLedgerDeclined(path: String) {
+        logger.warning("--new-ledger given, but the ledger at \(path) is sound: kept it; --new-ledger only replaces a ledger dropca would refuse")
+    }
+
     func startupFailed(_ reason: String) {
         log(.startupFailed, "cannot start: \(reason)", ["reason": "\(reason)"])
     }
