@@ -82,6 +82,11 @@ public final class Ledger: Sendable {
                 if code == ENOENT { throw LedgerError.missingLedger(path: path) }
                 throw LedgerError(.cannotOpen, "cannot open the ledger at \(path): \(String(cString: strerror(code)))", path: path)
             }
+            // Not even opened: SQLite takes a 0-byte file for a new database and deletes the
+            // -wal beside it, which after a truncation holds the last transactions.
+            guard status.st_size > 0 else {
+                throw LedgerError(.cannotOpen, "the ledger at \(path) is empty (0 bytes)", path: path)
+            }
             configuration.readonly = true
             let queue = try Ledger.opening(path) { try DatabaseQueue(path: path, configuration: configuration) }
             let hasSchema = try Ledger.opening(path) {
