@@ -202,6 +202,10 @@ public final class Ledger: Sendable {
         do {
             return try body()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+            // A file cut short or swapped reads as damaged; say that, when it is the cause.
+            if let loss = fileWatch?.check(sideFiles: true) {
+                throw LedgerError(.lost, loss.reason, path: path)
+            }
             let damage = LedgerError(.damaged, "the ledger \(path) is damaged: \(error.oneLine)", path: path)
             fileWatch?.record(LedgerLoss(.damaged, damage.message))
             throw damage
