@@ -20,6 +20,11 @@ import Synchronization
 ///
 /// One `stat` for ``check(sideFiles:)`` with `sideFiles: false`, what the daemon pays per
 /// batch; three with the side files, what it pays every half second.
+///
+/// What a `stat` cannot see: a file rewritten in place (`cp` onto it keeps its inode), and
+/// a truncated file that a checkpoint grows back past its old size between two looks. Both
+/// read as damage once SQLite reaches pages that make no sense, which ``Ledger`` also
+/// records here (``record(_:)``).
 final class LedgerFileWatch: Sendable {
     /// Device and inode: what tells one file from another.
     struct Mark: Sendable, Equatable {
