@@ -36,6 +36,10 @@ extension Ledger {
     /// Refuses, whatever `replacing` says, when `destination-journal`, `-wal` or `-shm`
     /// exist: SQLite would apply such a leftover to the new copy the first time it is opened.
     public func backup(to destination: String, replacing: Bool = false) throws -> LedgerCopy {
+        var ours = stat(), theirs = stat()
+        if stat(path, &ours) == 0, stat(destination, &theirs) == 0, ours.st_dev == theirs.st_dev, ours.st_ino == theirs.st_ino {
+            throw LedgerError(.destinationExists, "\(destination) is the ledger itself", path: destination)
+        }
         for suffix in ["-journal", "-wal", "-shm"] where Self.exists(destination + suffix) {
             throw LedgerError(
                 .destinationExists,

@@ -197,16 +197,18 @@ public final class Ledger: Sendable {
 
     /// Runs a ledger operation, turning whatever GRDB throws into a ``LedgerError`` naming the file.
     /// SQLite calling the file damaged is also kept as this ledger's ``loss()``: a daemon
-    /// whose every batch fails so must stop, not retry for ever.
+    /// whose every batch fails so must stop, not retry for ever. The error itself stays
+    /// ``LedgerError/Code/storage`` (the file cannot be used, whatever the row), as callers
+    /// that tell a refused row from an unusable file expect.
     func perform<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
             // A file cut short or swapped reads as damaged; say that, when it is the cause.
             if let loss = fileWatch?.check(sideFiles: true) {
-                throw LedgerError(.lost, loss.reason, path: path)
+                throw LedgerError(.storage, loss.reason, path: path)
             }
-            let damage = LedgerError(.damaged, "the ledger \(path) is damaged: \(error.oneLine)", path: path)
+            let damage = LedgerError(.storage, "the ledger \(path) is damaged: \(error.oneLine)", path: path)
             fileWatch?.record(LedgerLoss(.damaged, damage.message))
             throw damage
         } catch {

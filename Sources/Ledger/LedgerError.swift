@@ -23,7 +23,8 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         /// deleted, replaced by another file, or truncated (``LedgerLoss``). A certificate
         /// whose record went there must not be published.
         case lost
-        /// SQLite finds the file damaged (malformed pages, not a database at all).
+        /// A copy ``Ledger/backup(to:replacing:)`` made fails SQLite's check. (Damage found
+        /// in the ledger itself while it is in use is ``storage``, and a ``LedgerLoss``.)
         case damaged
         /// `backup` was asked to write to a path that exists.
         case destinationExists

@@ -34,7 +34,8 @@ public struct LedgerLoss: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { reason }
 
-    /// Whether the main file is gone from the path or cut short, rather than just a side
-    /// file: then no further certificate may be recorded as if the ledger were sound.
-    var mainFileLost: Bool { kind != .sideFileLost }
+    /// Whether the main file is gone from the path, cut short or damaged, rather than just
+    /// a side file: then no further certificate may be recorded as if the ledger were
+    /// sound, and the next start finds no usable ledger at the path.
+    public var mainFileLost: Bool { kind != .sideFileLost }
 }

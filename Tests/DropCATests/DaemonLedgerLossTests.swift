@@ -118,4 +118,28 @@ import Testing
             daemon, inputs: ["after.csr"], lostWithTheLedger: Set((0..<20).map { "first-\($0).cer" }))
         #expect(problems.isEmpty, "\(problems)")
     }
+
+    /// Only the -wal deleted: the records since the last checkpoint live in the open,
+    /// unlinked log. The run ends (exit 1), the log is moved into the main file first, and
+    /// the next start takes the ledger as it is: nothing was lost.
+    @Test(.timeLimit(.minutes(2)))
+    func aDeletedLogEndsTheRunAndLosesNothing() throws {
+        let daemon = try DaemonHarness()
+        try daemon.start()
+        let names = (0..<10).map { "logged-\($0)" }
+        for name in names { try daemon.drop(name + ".csr", SampleRequests.p256) }
+        try daemon.waitForCertificates(names)
+        let ledger = Self.ledgerPath(daemon)
+        try FileManager.default.removeItem(atPath: ledger + "-wal")
+        #expect(try daemon.waitForExit(timeout: 20) == 1)
+        #expect(daemon.logText.contains("\(ledger)-wal, part of the open ledger, was deleted; the transactions in the open -wal were moved into \(ledger)"), "\(daemon.logText.suffix(1500))")
+        #expect(daemon.logText.contains("the ledger is whole, and the next start takes it"))
+
+        try daemon.start()
+        try daemon.drop("after.csr", SampleRequests.p256)
+        try daemon.waitForCertificates(["after"])
+        #expect(try daemon.stop() == 0)
+        let problems = try LedgerReconciliation(ledgers: [ledger]).problems(daemon, inputs: names.map { $0 + ".csr" } + ["after.csr"])
+        #expect(problems.isEmpty, "\(problems)")
+    }
 }

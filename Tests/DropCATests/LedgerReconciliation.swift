@@ -9,6 +9,9 @@ import TestSupport
 ///
 /// Rows are read from each file as an operator would: certificates with
 /// `dropca list --ledger FILE --json`, rejections with the `sqlite3` shell (read-only).
+/// The same rejection (input, time, code) in two files counts once: a new ledger records
+/// the rejections it finds in `failed/` from their reason files at its first start, so
+/// those in a rescued or old file appear in it again.
 struct LedgerReconciliation {
     struct Row {
         let serial: String
@@ -17,10 +20,11 @@ struct LedgerReconciliation {
 
     /// Certificate rows by input name, across the files.
     private(set) var certificates: [String: [Row]] = [:]
-    /// Rejection rows by input name, across the files.
+    /// Rejection rows by input name, across the files, each rejection once.
     private(set) var rejections: [String: Int] = [:]
 
     init(ledgers: [String]) throws {
+        var seenRejections: Set<String> = []
         for file in ledgers {
             let listed = try DropCABinary.run(["list", "--json", "--ledger", file])
             guard listed.succeeded,
@@ -31,9 +35,12 @@ struct LedgerReconciliation {
                 guard let source = row["source_file"] as? String, let serial = row["serial"] as? String else { continue }
                 certificates[source, default: []].append(Row(serial: Self.significant(serial), published: !(row["published_at"] is NSNull)))
             }
-            let rejected = try ExternalTool.run("sqlite3", ["-readonly", file, "SELECT source_file FROM rejection"])
+            let rejected = try ExternalTool.run("sqlite3", ["-readonly", "-separator", "\t", file,
+                                                           "SELECT source_file, rejected_at, code FROM rejection"])
             guard rejected.succeeded else { throw HarnessError("sqlite3 \(file): \(rejected.output)") }
-            for source in rejected.stdout.split(separator: "\n") { rejections[String(source), default: 0] += 1 }
+            for line in rejected.stdout.split(separator: "\n") where seenRejections.insert(String(line)).inserted {
+                rejections[String(line.split(separator: "\t").first ?? ""), default: 0] += 1
+            }
         }
     }
 
@@ -70,6 +77,7 @@ struct LedgerReconciliation {
             if rejected.contains(input) {
                 let reason = try? String(contentsOfFile: daemon.failed + "/" + input + ".reason", encoding: .utf8)
                 if !FileManager.default.fileExists(atPath: daemon.failed + "/" + input) { problems.append("\(input): not in failed/") }
+                if FileManager.default.fileExists(atPath: daemon.failed + "/" + input + ".1") { problems.append("\(input): in failed/ twice") }
                 if (reason?.split(separator: "\n").first ?? "").isEmpty { problems.append("\(input): no reason file") }
                 if rejectionRows != 1 { problems.append("\(input): \(rejectionRows) rejection rows") }
                 if !published.isEmpty { problems.append("\(input): rejected, yet \(published.count) published rows") }

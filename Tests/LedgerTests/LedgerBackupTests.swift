@@ -49,6 +49,11 @@ struct LedgerBackupTests {
         let stale = try #require(throws: LedgerError.self) { try ledger.backup(to: destination, replacing: true) }
         #expect(stale.code == .destinationExists)
         #expect(stale.message.contains("copy.sqlite-journal"))
+
+        // Never over the ledger itself, whatever is asked.
+        let itself = try #require(throws: LedgerError.self) { try ledger.backup(to: directory.ledgerPath, replacing: true) }
+        #expect(itself.message.hasSuffix("is the ledger itself"))
+        #expect(try ledger.counts().issued == 1)
     }
 
     /// While another connection keeps committing, every copy is the ledger as of one

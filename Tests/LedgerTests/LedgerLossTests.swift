@@ -126,7 +126,8 @@ struct LedgerLossTests {
         let ledger = try Ledger(directory: directory.path)
         #expect(ledger.loss() == nil)
         let error = try #require(throws: LedgerError.self) { _ = try ledger.issued() }
-        #expect(error.code == .damaged)
+        #expect(error.code == .storage, "the file, not a row: callers keep their writes for later")
+        #expect(error.message.contains("is damaged: "))
         #expect(ledger.loss()?.kind == .damaged)
         #expect(ledger.loss()?.reason.contains(directory.ledgerPath) == true)
     }

@@ -102,8 +102,12 @@ final class Daemon: Sendable {
         if let loss = ledgerWatch.loss ?? spool.ledger.loss() {
             if case .inboxLost(let reason) = exit { log.inboxLost(path: configuration.spool.inbox, reason: reason) }
             let kept = spool.ledger.preserve(after: loss, at: Date())
-            try? spool.ledger.close()
-            log.ledgerLost(path: spool.ledger.path, loss: loss.reason, kept: kept)
+            do {
+                try spool.ledger.close()
+            } catch {
+                log.failure("closing the lost ledger: \(error)")
+            }
+            log.ledgerLost(path: spool.ledger.path, loss: loss, kept: kept)
             withExtendedLifetime(spool) {}
             return 1
         }

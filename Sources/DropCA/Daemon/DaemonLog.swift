@@ -1,6 +1,7 @@
 import Foundation
 import Issuance
 import Journal
+import Ledger
 import Logging
 
 /// The daemon's journal vocabulary: one method per event kind, each with its MESSAGE_ID
@@ -91,10 +92,14 @@ struct DaemonLog: Sendable {
         ])
     }
 
-    /// One line: what happened to the ledger, then what was kept of it.
-    func ledgerLost(path: String, loss: String, kept: String) {
-        let reason = "\(loss); \(kept)"
-        log(.ledgerLost, "the ledger is lost: \(reason); exiting, and dropca will not start again on another ledger until it is restored or dropca run --new-ledger is given", [
+    /// One line: what happened to the ledger, what was kept of it, and what the next start
+    /// will do.
+    func ledgerLost(path: String, loss: LedgerLoss, kept: String) {
+        let reason = "\(loss.reason); \(kept)"
+        let next = loss.mainFileLost
+            ? "dropca starts again only on the restored ledger or with dropca run --new-ledger"
+            : "the ledger is whole, and the next start takes it"
+        log(.ledgerLost, "the ledger is lost: \(reason); exiting: \(next)", [
             "file": "\(path)", "reason": "\(reason)",
         ])
     }

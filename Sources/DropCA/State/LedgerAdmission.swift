@@ -56,7 +56,7 @@ struct LedgerAdmission: Sendable {
             return verdict(.refuse("\(error)"), nil)
         }
         let condition = Ledger.examine(path: path, checkIntegrity: checkIntegrity)
-        /// What says a ledger existed here, when the file does not show one.
+        // What says a ledger existed here, when the file does not show one.
         func evidence(_ what: String) -> Verdict? {
             if let marker {
                 return .refuse("the ledger \(path) \(what), but \(markerPath) says ledger \(marker) was kept there; \(restoreOrStartAnew)")
