@@ -6,10 +6,10 @@ struct BackupCommand: ParsableCommand {
         commandName: "backup",
         abstract: "Write a consistent copy of the issuance ledger, also while the daemon runs.",
         discussion: """
-        The copy is one SQLite file, mode 0600, fsynced before this returns; dropca list \\
-        --ledger DEST and the sqlite3 shell read it as it is. To restore it, stop dropca and \\
-        copy it into place as state.directory/ledger.sqlite (README: Backup and restore). Exit \\
-        status: 0 when the copy is written, 1 when it cannot be written or DEST exists, 2 for \\
+        The copy is one SQLite file, mode 0600, fsynced before this returns; dropca list \
+        --ledger DEST and the sqlite3 shell read it as it is. To restore it, stop dropca and \
+        copy it into place as state.directory/ledger.sqlite (README: Backup and restore). Exit \
+        status: 0 when the copy is written, 1 when it cannot be written or DEST exists, 2 for \
         a usage or configuration error or no ledger to copy.
         """
     )
