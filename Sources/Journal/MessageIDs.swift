@@ -52,6 +52,8 @@ public struct MessageID: Hashable, Sendable, CustomStringConvertible {
     static let caUnusable = MessageID(constant: "f147d92338b94a5db66e958886dee404")
     static let writesFailing = MessageID(constant: "206f28f5c96747f69150567db9950605")
     static let writesRecovered = MessageID(constant: "93edaaf9827a4319bea10f94d6dbd0f3")
+    static let ledgerLost = MessageID(constant: "862b4314aa624042bdec749c63a57599")
+    static let newLedgerStarted = MessageID(constant: "f460539f7d9b4449b9357c1dc20696a7")
 }
 
 /// Every kind of event dropca reports to its operator, each with its own `MESSAGE_ID`.
@@ -112,6 +114,14 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
     /// notice — writing works again after `writesFailing`. Metadata: `reason` (what
     /// works again), `count` (failures while it lasted).
     case writesRecovered
+    /// critical — the ledger file was deleted, replaced or truncated while dropca ran, or
+    /// SQLite found it damaged; the daemon saves what it can and exits non-zero.
+    /// Metadata: `file` (the ledger), `reason` (what happened and what was kept).
+    case ledgerLost
+    /// warning — `dropca run --new-ledger` started a new ledger in place of one it would
+    /// have refused; the old file is kept aside. Metadata: `file`, `reason` (why the old
+    /// one was refused), `kept_as`.
+    case newLedgerStarted
 
     /// The id journald stores as `MESSAGE_ID`.
     public var messageID: MessageID {
@@ -135,6 +145,8 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .caUnusable: .caUnusable
         case .writesFailing: .writesFailing
         case .writesRecovered: .writesRecovered
+        case .ledgerLost: .ledgerLost
+        case .newLedgerStarted: .newLedgerStarted
         }
     }
 
@@ -161,6 +173,8 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .caUnusable: "The CA cannot sign; requests wait in the inbox"
         case .writesFailing: "Certificates, rejections or ledger rows cannot be written; they wait and are retried"
         case .writesRecovered: "Writing works again; what waited is done"
+        case .ledgerLost: "The ledger was lost while dropca ran; dropca exits"
+        case .newLedgerStarted: "dropca started a new ledger; the old file is kept aside"
         }
     }
 
@@ -172,9 +186,9 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .crlPublished: .info
         case .daemonStarted, .daemonStopping, .configReloaded, .republishedAfterCrash, .certificateRevoked, .certificatesExpiring,
              .writesRecovered: .notice
-        case .requestRejected, .validityCut, .spoolOverflowRescan, .caExpiring: .warning
+        case .requestRejected, .validityCut, .spoolOverflowRescan, .caExpiring, .newLedgerStarted: .warning
         case .configReloadFailed, .crlPublishFailed, .caUnusable, .writesFailing: .error
-        case .inboxLost, .startupFailed: .critical
+        case .inboxLost, .startupFailed, .ledgerLost: .critical
         }
     }
 
@@ -192,7 +206,8 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .certificatesExpiring: ["count"]
         case .writesFailing, .writesRecovered: ["reason", "count"]
         case .caExpiring: ["not_after"]
-        case .inboxLost: ["file", "reason"]
+        case .inboxLost, .ledgerLost: ["file", "reason"]
+        case .newLedgerStarted: ["file", "reason", "kept_as"]
         case .republishedAfterCrash: ["file", "serial"]
         case .validityCut: ["file", "serial", "not_after"]
         }

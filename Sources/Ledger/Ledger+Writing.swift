@@ -39,10 +39,20 @@ extension Ledger {
             case .rejected: break
             }
         }
+        // A record that may be lost with its file must not lead to a publication: refuse
+        // new certificates once the file is known lost, and look again right after each
+        // commit that records some (one `stat`; see `LedgerFileWatch`). Publications and
+        // rejections still go in: the file they reach can be copied out (`preserve`).
+        if !issued.isEmpty, let loss = fileWatch?.recordedLoss, loss.mainFileLost {
+            throw LedgerError(.lost, "\(loss.reason); nothing more is recorded in it", path: path)
+        }
         // Known unpublished before the commit, known published only after it.
         unpublishedSources?.add(issued)
         try perform { try writer.write { db in try Ledger.apply(writes, in: db, path: path) } }
         unpublishedSources?.remove(serials: published)
+        if !issued.isEmpty, let loss = fileWatch?.check(sideFiles: false), loss.mainFileLost {
+            throw LedgerError(.lost, "\(loss.reason) while \(issued.count) certificates were recorded; they must not be published", path: path)
+        }
     }
 
     func requireWriter() throws -> any DatabaseWriter {

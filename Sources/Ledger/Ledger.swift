@@ -1,5 +1,6 @@
 import Foundation
 internal import GRDB
+import Synchronization
 
 /// The issuance ledger: `<state.directory>/ledger.sqlite`, the record that makes intake
 /// exactly-once. A certificate is written here, durably, before it is published, and an input
@@ -32,16 +33,32 @@ public final class Ledger: Sendable {
     /// Inputs with recorded but unpublished certificates; only a read-write instance keeps
     /// it, as a read-only one does not see what the writer does.
     let unpublishedSources: UnpublishedSources?
+    /// Whether the path still names the file that was opened (read-write only: a reader
+    /// loses nothing when the file goes); also where a loss found otherwise is kept.
+    let fileWatch: LedgerFileWatch?
+    /// Set once the ledger is left open for good (``preserve(after:at:)``): ``close()`` then
+    /// does nothing.
+    let abandoned = Atomic<Bool>(false)
 
-    /// Opens `directory/ledger.sqlite`.
+    /// `directory/ledger.sqlite`.
+    public static func path(in directory: String) -> String {
+        URL(fileURLWithPath: directory, isDirectory: true).appendingPathComponent(Ledger.fileName).path
+    }
+
+    /// Opens `directory/ledger.sqlite`; see ``init(path:access:)``.
+    public convenience init(directory: String, access: Access = .readWrite) throws {
+        try self.init(path: Ledger.path(in: directory), access: access)
+    }
+
+    /// Opens the ledger file at `path`: the configured one, or (read-only) any other, such as
+    /// a copy made by ``backup(to:replacing:)``.
     ///
     /// Read-write creates the folder (mode 0700: the ledger is the CA's state) and the file when
     /// missing and brings the schema up to date. Read-only fails with
     /// ``LedgerError/Code/missingLedger`` when there is no file, rather than
     /// leaving an empty one behind.
-    public init(directory: String, access: Access = .readWrite) throws {
-        let path = URL(fileURLWithPath: directory, isDirectory: true)
-            .appendingPathComponent(Ledger.fileName).path
+    public init(path: String, access: Access = .readWrite) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         self.path = path
         self.access = access
         let commits = CommitCounter()
@@ -65,10 +82,15 @@ public final class Ledger: Sendable {
                 if code == ENOENT { throw LedgerError.missingLedger(path: path) }
                 throw LedgerError(.cannotOpen, "cannot open the ledger at \(path): \(String(cString: strerror(code)))", path: path)
             }
+            // Not even opened: SQLite takes a 0-byte file for a new database and deletes the
+            // -wal beside it, which after a truncation holds the last transactions.
+            guard status.st_size > 0 else {
+                throw LedgerError(.cannotOpen, "the ledger at \(path) is empty (0 bytes)", path: path)
+            }
             configuration.readonly = true
             let queue = try Ledger.opening(path) { try DatabaseQueue(path: path, configuration: configuration) }
             let hasSchema = try Ledger.opening(path) {
-                try queue.read { try LedgerSchema.migrator.hasCompletedMigrations($0) }
+                try queue.read { try LedgerSchema.readableMigrations.isSubset(of: LedgerSchema.migrator.appliedIdentifiers($0)) }
             }
             guard hasSchema else {
                 throw LedgerError(.cannotOpen, "\(path) is not a dropca ledger: it has no issuance tables", path: path)
@@ -76,6 +98,7 @@ public final class Ledger: Sendable {
             reader = queue
             writer = nil
             unpublishedSources = nil
+            fileWatch = nil
 
         case .readWrite:
             try Ledger.createDirectory(directory, path: path)
@@ -110,7 +133,24 @@ public final class Ledger: Sendable {
             reader = pool
             writer = pool
             unpublishedSources = sources
+            // Marked now that the file, its -wal and its -shm exist and hold the schema.
+            guard let watch = LedgerFileWatch(path: path) else {
+                throw LedgerError(.cannotOpen, "cannot open the ledger at \(path): it vanished while it was being opened", path: path)
+            }
+            fileWatch = watch
         }
+    }
+
+    /// The ledger's id (``LedgerSchema``'s `ledger_identity`): the same in every copy of
+    /// this ledger, different in every other. Nil for a ledger made before ids that was
+    /// only ever opened read-only since.
+    public func identity() throws -> String? {
+        try perform { try reader.read { db in try Ledger.identity(in: db) } }
+    }
+
+    static func identity(in db: Database) throws -> String? {
+        guard try db.tableExists("ledger_identity") else { return nil }
+        return try String.fetchOne(db, sql: "SELECT id FROM ledger_identity WHERE one = 1")
     }
 
     /// Transactions committed through this instance, counted by SQLite's commit hook: with group
@@ -120,11 +160,13 @@ public final class Ledger: Sendable {
     /// Closes the connections. In read-write mode this checkpoints the WAL into the main file
     /// when no other process has the ledger open. Later calls on this instance fail.
     public func close() throws {
+        guard !abandoned.load(ordering: .relaxed) else { return }
+        fileWatch?.retire()
         // SQLite checkpoints on the last close only when that connection may write, and
         // a pool may close a read-only reader last: move the log into the main file (and
         // empty it) on the writer first, so that ledger.sqlite alone is the whole ledger.
         if let writer {
-            try perform { try writer.writeWithoutTransaction { try $0.checkpoint(.truncate) } }
+            try perform { try writer.writeWithoutTransaction { _ = try $0.checkpoint(.truncate) } }
         }
         try perform { try reader.close() }
     }
@@ -154,9 +196,21 @@ public final class Ledger: Sendable {
     }
 
     /// Runs a ledger operation, turning whatever GRDB throws into a ``LedgerError`` naming the file.
+    /// SQLite calling the file damaged is also kept as this ledger's ``loss()``: a daemon
+    /// whose every batch fails so must stop, not retry for ever. The error itself stays
+    /// ``LedgerError/Code/storage`` (the file cannot be used, whatever the row), as callers
+    /// that tell a refused row from an unusable file expect.
     func perform<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+            // A file cut short or swapped reads as damaged; say that, when it is the cause.
+            if let loss = fileWatch?.check(sideFiles: true) {
+                throw LedgerError(.storage, loss.reason, path: path)
+            }
+            let damage = LedgerError(.storage, "the ledger \(path) is damaged: \(error.oneLine)", path: path)
+            fileWatch?.record(LedgerLoss(.damaged, damage.message))
+            throw damage
         } catch {
             throw Ledger.ledgerError(error, path: path)
         }

@@ -19,6 +19,15 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case unknownSerial
         /// A stored row could not be read back (edited by hand, or damaged).
         case corruptRecord
+        /// The file this ledger was opened from is no longer at its path, or was cut short:
+        /// deleted, replaced by another file, or truncated (``LedgerLoss``). A certificate
+        /// whose record went there must not be published.
+        case lost
+        /// A copy ``Ledger/backup(to:replacing:)`` made fails SQLite's check. (Damage found
+        /// in the ledger itself while it is in use is ``storage``, and a ``LedgerLoss``.)
+        case damaged
+        /// `backup` was asked to write to a path that exists.
+        case destinationExists
         /// Any other SQLite failure: disk full, I/O error, locked past the busy timeout. The
         /// daemon should stop rather than go on: a certificate it cannot record, it must not
         /// publish.

@@ -1,3 +1,4 @@
+import Foundation
 internal import GRDB
 
 /// The ledger's tables, as migrations: a ledger file records which ones it has had, so a
@@ -69,6 +70,37 @@ enum LedgerSchema {
                 CREATE INDEX issuance_not_after ON issuance (not_after);
                 """)
         }
+        migrator.registerMigration("v3-identity") { db in
+            // Which ledger this is: a random id made once, when the file is made (or, for a
+            // ledger from before ids, when this dropca first opens it), and never changed.
+            // The daemon keeps a copy beside the file (`ledger.id` in the state directory),
+            // so that a ledger that was deleted, emptied or swapped for another one is
+            // refused at start instead of silently replaced by a new, empty one. A copy made
+            // with `dropca backup` carries the same id: restoring it is not a replacement.
+            try db.execute(sql: """
+                CREATE TABLE ledger_identity (
+                    one        INTEGER PRIMARY KEY CHECK (one = 1),  -- exactly one row
+                    id         TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                );
+                """)
+            try db.execute(
+                sql: "INSERT INTO ledger_identity (one, id, created_at) VALUES (1, ?, ?)",
+                arguments: [LedgerSchema.newIdentity(), LedgerTime.text(Date())])
+            // In the file header too, so that `file ledger.sqlite` and other tools can tell a
+            // dropca ledger from any SQLite file without reading its tables.
+            try db.execute(sql: "PRAGMA application_id = \(LedgerSchema.applicationID)")
+        }
         return migrator
     }
+
+    /// `PRAGMA application_id` of a dropca ledger: "dcal" (dropca ledger) in ASCII, big-endian.
+    static let applicationID: Int32 = 0x6463_616C
+
+    /// The migrations a ledger must have for `list`, `show` and `backup` to read it; the
+    /// identity is optional there (a ledger from before ids is still a ledger).
+    static let readableMigrations: Set<String> = ["v1", "v2-revocation"]
+
+    /// A ledger id: a random UUID, lowercase, as `ledger.id` holds it.
+    static func newIdentity() -> String { UUID().uuidString.lowercased() }
 }

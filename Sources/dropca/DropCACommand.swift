@@ -6,7 +6,7 @@ struct DropCACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dropca",
         abstract: "A certificate authority behind a folder: drop a CSR in, take a certificate out.",
-        subcommands: [RunCommand.self, IssueCommand.self, RevokeCommand.self, InitCommand.self, CheckConfigCommand.self, ListCommand.self, ShowCommand.self]
+        subcommands: [RunCommand.self, IssueCommand.self, RevokeCommand.self, InitCommand.self, CheckConfigCommand.self, ListCommand.self, ShowCommand.self, BackupCommand.self]
     )
 
     /// Like ArgumentParser's own entry point, except that usage errors exit with 2, the

@@ -18,13 +18,19 @@ struct ListCommand: ParsableCommand {
     @Option(name: .customLong("expiring-within"), help: "Only valid certificates that expire within this many days.")
     var expiringWithin: Double?
 
+    @Option(name: .customLong("ledger"), help: ArgumentHelp(
+        "Read this ledger file instead of the configured one, read-only: a copy made by dropca backup, or a file kept aside.",
+        valueName: "FILE"))
+    var ledgerFile: String?
+
     func validate() throws {
         if let days = expiringWithin, !(days >= 0) { throw ValidationError("--expiring-within takes a number of days, 0 or more") }
     }
 
     func run() throws {
         do {
-            print(try config.invocation.listLedger(json: json, status: status, expiringWithinDays: expiringWithin), terminator: "")
+            print(try config.invocation.listLedger(json: json, status: status, expiringWithinDays: expiringWithin,
+                                                   ledgerFile: ledgerFile), terminator: "")
         } catch {
             throw error.exit()
         }
@@ -45,6 +51,11 @@ struct ShowCommand: ParsableCommand {
     @Flag(name: .long, help: "Write the certificate as PEM to standard output.")
     var pem = false
 
+    @Option(name: .customLong("ledger"), help: ArgumentHelp(
+        "Read this ledger file instead of the configured one, read-only: a copy made by dropca backup, or a file kept aside.",
+        valueName: "FILE"))
+    var ledgerFile: String?
+
     @Argument(help: "The serial number.")
     var serial: String
 
@@ -55,7 +66,7 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let format: Invocation.CertificateFormat = der ? .der : pem ? .pem : .summary
         do {
-            StandardStreams.write(try config.invocation.showCertificate(serial: serial, format: format))
+            StandardStreams.write(try config.invocation.showCertificate(serial: serial, format: format, ledgerFile: ledgerFile))
         } catch {
             throw error.exit()
         }

@@ -32,10 +32,12 @@ final class DaemonHarness: @unchecked Sendable {
         try lines.joined(separator: "\n").write(toFile: config, atomically: true, encoding: .utf8)
     }
 
-    func start(waitUntilReady: Bool = true, logTarget: String = "stderr", environment extra: [String: String] = [:]) throws {
+    /// - Parameter arguments: more for `dropca run` (`--new-ledger`).
+    func start(waitUntilReady: Bool = true, logTarget: String = "stderr", environment extra: [String: String] = [:],
+               arguments: [String] = []) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: DropCABinary.path)
-        process.arguments = ["run", "--config", config, "--log-target", logTarget]
+        process.arguments = ["run", "--config", config, "--log-target", logTarget] + arguments
         let log = try Self.openForAppending(logPath)
         process.standardError = log
         process.standardOutput = FileHandle.nullDevice

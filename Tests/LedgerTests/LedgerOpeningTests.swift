@@ -22,7 +22,7 @@ struct LedgerOpeningTests {
             let rejectionColumns = try db.columns(in: "rejection").map(\.name)
             #expect(rejectionColumns == ["id", "source_file", "csr_sha256", "code", "reason", "rejected_at"])
             let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
-            #expect(applied == ["v1", "v2-revocation"])
+            #expect(applied == ["v1", "v2-revocation", "v3-identity"])
         }
     }
 

@@ -2,7 +2,9 @@ import Foundation
 import Issuance
 
 /// `dropca check-config`: everything `dropca run` would refuse at start, found before
-/// the service is restarted: the file itself, the CA pair, and the folders.
+/// the service is restarted: the file itself, the CA pair, the folders, and the ledger
+/// (opened read-only and judged as `run` judges it, ``LedgerAdmission``, integrity check
+/// included, so a running daemon is not held up).
 public enum ConfigurationCheck {
     public struct Report: Sendable {
         public var errors: [String] = []
@@ -44,6 +46,18 @@ public enum ConfigurationCheck {
         }
         if let problem = stateDirectoryProblem(configuration.state.directory) {
             report.errors.append("state.directory = \(configuration.state.directory): \(problem)")
+        }
+        let admission = LedgerAdmission.judge(stateDirectory: configuration.state.directory, outbox: spool.outbox, checkIntegrity: true)
+        switch admission.verdict {
+        case .refuse(let reason):
+            report.errors.append(reason)
+        case .create:
+            report.notes.append("no ledger yet at \(admission.ledgerPath): dropca run makes one")
+        case .open(let summary, let adopt):
+            let identity = summary.identity.map { "ledger \($0)" } ?? "a ledger from before ids"
+            var note = "\(admission.ledgerPath): \(identity), \(summary.certificates) certificates, \(summary.rejections) rejections, no damage found"
+            if adopt { note += "; dropca run will write \(admission.markerPath) for it" }
+            report.notes.append(note)
         }
         switch (configuration.crl.directory, configuration.certificate.crlURL) {
         case (let directory?, nil):

@@ -15,11 +15,13 @@ extension Invocation {
     /// `dropca list`: the certificates in the ledger, oldest first, as lines or as JSON;
     /// `status` keeps those with that status now, `expiringWithinDays` the valid ones that
     /// expire within that many days. A state directory with no ledger yet holds no
-    /// certificate: an empty list, exit 0. Throws with status 2 when the configuration or
-    /// the ledger cannot be read.
+    /// certificate: an empty list, exit 0. `ledgerFile` reads that file instead of the
+    /// configured ledger (a backup, a file kept aside), read-only, without the
+    /// configuration; it must exist. Throws with status 2 when the configuration or the
+    /// ledger cannot be read.
     public func listLedger(json: Bool, status: StatusFilter = .all, expiringWithinDays: Double? = nil,
-                           now: Date = Date()) throws(CommandFailure) -> String {
-        guard let ledger = try openLedger() else {
+                           ledgerFile: String? = nil, now: Date = Date()) throws(CommandFailure) -> String {
+        guard let ledger = try openLedger(file: ledgerFile) else {
             return json ? "[]\n" : ""
         }
         var entries: [CertificateInventory.Entry]
@@ -42,10 +44,11 @@ extension Invocation {
     }
 
     /// `dropca show SERIAL`: one certificate's record (with its revocation), or the
-    /// certificate itself. Throws with status 1 when the ledger has no such serial, 2 when
-    /// it cannot be read.
-    public func showCertificate(serial: String, format: CertificateFormat, now: Date = Date()) throws(CommandFailure) -> [UInt8] {
-        let ledger = try openLedger()
+    /// certificate itself; `ledgerFile` as for ``listLedger(json:status:expiringWithinDays:ledgerFile:now:)``.
+    /// Throws with status 1 when the ledger has no such serial, 2 when it cannot be read.
+    public func showCertificate(serial: String, format: CertificateFormat, ledgerFile: String? = nil,
+                                now: Date = Date()) throws(CommandFailure) -> [UInt8] {
+        let ledger = try openLedger(file: ledgerFile)
         let found: CertificateInventory.Entry?
         do {
             if let ledger, let record = try ledger.issuance(serial: serial) {
@@ -71,8 +74,17 @@ extension Invocation {
     }
 
     /// The ledger the configuration names, read-only so that looking never holds up a
-    /// running daemon; nil when none has been made yet (nothing was ever issued).
-    private func openLedger() throws(CommandFailure) -> Ledger? {
+    /// running daemon; nil when none has been made yet (nothing was ever issued). With
+    /// `file`, that file instead, and no configuration is read: a file named on the command
+    /// line that is not there is an error, not an empty ledger.
+    private func openLedger(file: String?) throws(CommandFailure) -> Ledger? {
+        if let file {
+            do {
+                return try Ledger(path: file, access: .readOnly)
+            } catch {
+                throw CommandFailure(status: 2, lines: ["dropca: \((error as? LedgerError)?.message ?? "\(error)")"])
+            }
+        }
         let configuration: Configuration
         do {
             configuration = try loadConfiguration()

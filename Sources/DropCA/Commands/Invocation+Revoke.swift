@@ -81,15 +81,19 @@ extension Invocation {
         } catch {
             throw CommandFailure(status: 2, lines: ["dropca revoke: \(error)"])
         }
-        var status = stat()
-        if stat(state + "/" + Ledger.fileName, &status) != 0 {
-            guard errno == ENOENT else {
-                throw CommandFailure(status: 2, lines: ["dropca revoke: \(state)/\(Ledger.fileName): \(String(cString: strerror(errno)))"])
-            }
+        // Only into the ledger the daemon would take: a revocation written into an empty or
+        // replaced file (which opening it read-write would also give tables and a new id)
+        // would be lost with it. The integrity check is the daemon's and check-config's.
+        switch LedgerAdmission.judge(stateDirectory: state, outbox: configuration.spool.outbox, checkIntegrity: false).verdict {
+        case .refuse(let reason):
+            throw CommandFailure(status: 2, lines: ["dropca revoke: \(reason)"])
+        case .create:
             let named = serials + (request.source.map { ["--source \($0)"] } ?? [])
             return RevocationReport(
                 lines: named.map { "\($0): no such certificate (nothing has been issued yet)" },
                 notes: ["nothing was revoked"], status: 1)
+        case .open:
+            break
         }
         let ledger: Ledger
         do {

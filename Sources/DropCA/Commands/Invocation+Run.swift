@@ -5,9 +5,12 @@ import Logging
 extension Invocation {
     /// `dropca run`: sends logging to `logTarget`, loads the configuration and the CA, and
     /// runs the daemon until SIGTERM/SIGINT. Returns the exit status: 0 after a stop, 1 on a
-    /// fatal error (the inbox lost, the state directory unusable), 2 when the configuration
-    /// or the CA does not load or another instance holds the state directory.
-    public func runDaemon(logTarget: LogTarget) -> Int32 {
+    /// fatal error (the inbox or the ledger lost, the state directory unusable), 2 when the
+    /// configuration or the CA does not load, another instance holds the state directory,
+    /// or the ledger is refused (missing, empty, replaced or damaged while the state
+    /// directory or the outbox shows one existed; `newLedger` starts a new one instead,
+    /// keeping the old file aside).
+    public func runDaemon(logTarget: LogTarget, newLedger: Bool = false) -> Int32 {
         LoggingSetup.bootstrap(target: logTarget, environment: environment)
         let logger = Logger(label: "dropca")
         let log = DaemonLog(logger: logger)
@@ -19,7 +22,7 @@ extension Invocation {
             return 2
         }
         let daemon = Daemon(invocation: self, configuration: loaded.configuration, issuer: loaded.issuer,
-                            log: log, notifier: Notifier())
+                            log: log, notifier: Notifier(), newLedger: newLedger)
         return daemon.run()
     }
 }

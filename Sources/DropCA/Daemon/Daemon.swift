@@ -21,29 +21,37 @@ final class Daemon: Sendable {
     private let notifier: Notifier
     private let issuerBox: IssuerBox
     private let counters = DaemonCounters()
+    /// `dropca run --new-ledger`: start a new ledger if the one found would be refused.
+    private let newLedger: Bool
 
-    init(invocation: Invocation, configuration: Configuration, issuer: Issuer, log: DaemonLog, notifier: Notifier) {
+    init(invocation: Invocation, configuration: Configuration, issuer: Issuer, log: DaemonLog, notifier: Notifier,
+         newLedger: Bool = false) {
         self.invocation = invocation
+        self.newLedger = newLedger
         self.configuration = configuration
         self.log = log
         self.notifier = notifier
         self.issuerBox = IssuerBox(issuer)
     }
 
-    /// Runs until SIGTERM/SIGINT (returns 0), a fatal condition such as losing the inbox
-    /// (returns 1, so that systemd's Restart=on-failure starts a fresh instance), or
-    /// another instance on the same state directory (returns 2 at once).
+    /// Runs until SIGTERM/SIGINT (returns 0), a fatal condition such as losing the inbox or
+    /// the ledger (returns 1, so that systemd's Restart=on-failure starts a fresh instance),
+    /// or another instance on the same state directory or a ledger it refuses (returns 2 at
+    /// once).
     func run() -> Int32 {
         // `dropca revoke` sends SIGUSR1 to the PID in the lock file as soon as the lock is
         // held; its default action would end the process before `SignalRouting` handles it.
         signal(SIGUSR1, SIG_IGN)
         let spool: SpoolResources
         do {
-            spool = try SpoolResources(configuration: configuration, log: log)
+            spool = try SpoolResources(configuration: configuration, log: log, newLedger: newLedger)
         } catch let failure as InstanceLock.Failure {
             log.startupFailed("\(failure)")
             if case .held = failure { return 2 }
             return 1
+        } catch let refusal as LedgerRefusal {
+            log.startupFailed(refusal.description)
+            return 2
         } catch {
             log.startupFailed("\(error)")
             return 1
@@ -67,6 +75,9 @@ final class Daemon: Sendable {
             spool: spool, watcher: watcher, configuration: configuration, issuerBox: issuerBox,
             counters: counters, log: log, notifier: notifier, extraStatus: { crl?.statusLine }
         )
+        // Losing the ledger stops intake like a signal; what stopped it is asked below.
+        let ledgerWatch = LedgerWatch(ledger: spool.ledger) { pipeline.intake.stop() }
+        ledgerWatch.start()
         crl?.start()
         pipeline.start()
         let signals = SignalRouting(
@@ -85,6 +96,21 @@ final class Daemon: Sendable {
         pipeline.drain()
         crl?.stop()
         signals.cancel()
+        ledgerWatch.stop()
+        // Nothing writes any more: a ledger lost meanwhile (the watch found it, or the
+        // drain did) is saved as far as it can be, logged, and ends the run with 1.
+        if let loss = ledgerWatch.loss ?? spool.ledger.loss() {
+            if case .inboxLost(let reason) = exit { log.inboxLost(path: configuration.spool.inbox, reason: reason) }
+            let kept = spool.ledger.preserve(after: loss, at: Date())
+            do {
+                try spool.ledger.close()
+            } catch {
+                log.failure("closing the lost ledger: \(error)")
+            }
+            log.ledgerLost(path: spool.ledger.path, loss: loss, kept: kept)
+            withExtendedLifetime(spool) {}
+            return 1
+        }
         // A clean stop leaves the whole ledger in ledger.sqlite, not in its -wal file, so that
         // a copy of that one file is a complete ledger. The instance lock and the ledger are
         // held until the pipeline has drained, and released only here.

@@ -1,6 +1,7 @@
 import Foundation
 import Issuance
 import Journal
+import Ledger
 import Logging
 
 /// The daemon's journal vocabulary: one method per event kind, each with its MESSAGE_ID
@@ -89,6 +90,37 @@ struct DaemonLog: Sendable {
         log(.inboxLost, "the inbox \(path) is gone (\(reason)); exiting so that systemd restarts dropca", [
             "file": "\(path)", "reason": "\(reason)",
         ])
+    }
+
+    /// One line: what happened to the ledger, what was kept of it, and what the next start
+    /// will do.
+    func ledgerLost(path: String, loss: LedgerLoss, kept: String) {
+        let reason = "\(loss.reason); \(kept)"
+        let next = loss.mainFileLost
+            ? "dropca starts again only on the restored ledger or with dropca run --new-ledger"
+            : "the ledger is whole, and the next start takes it"
+        log(.ledgerLost, "the ledger is lost: \(reason); exiting: \(next)", [
+            "file": "\(path)", "reason": "\(reason)",
+        ])
+    }
+
+    func newLedgerStarted(path: String, identity: String, keptAs: String?, refusal: String) {
+        let kept = keptAs.map { "the previous file is kept as \($0)" } ?? "there was no previous file to keep"
+        log(.newLedgerStarted, "started a new ledger \(identity) at \(path) (--new-ledger); \(kept); it replaces one that was refused: \(refusal)", [
+            "file": "\(path)", "reason": "\(refusal)", "kept_as": "\(keptAs ?? "")",
+        ])
+    }
+
+    func ledgerCreated(path: String, identity: String) {
+        logger.notice("made a new ledger \(identity) at \(path)")
+    }
+
+    func ledgerAdopted(path: String, identity: String, marker: String) {
+        logger.notice("kept the ledger \(identity) at \(path), which no marker named yet: wrote \(marker)")
+    }
+
+    func newLedgerDeclined(path: String) {
+        logger.warning("--new-ledger given, but the ledger at \(path) is sound: kept it; --new-ledger only replaces a ledger dropca would refuse")
     }
 
     func startupFailed(_ reason: String) {

@@ -5,7 +5,9 @@ import Spool
 /// What `dropca run` holds for its lifetime: the instance lock, the three spool folders and
 /// the ledger, opened in that order (the CRL folder is the CRL thread's, opened there, so
 /// that a folder that cannot be made never stops issuance) (the lock before anything is touched, so a second
-/// instance changes nothing before it exits).
+/// instance changes nothing before it exits). The ledger is taken only if it is the one
+/// kept here (``LedgerOpening``, ``LedgerAdmission``); while the daemon runs, ``LedgerWatch``
+/// holds it to its path, as the intake loop holds the inbox.
 struct SpoolResources: Sendable {
     let lock: InstanceLock
     let inbox: Inbox
@@ -15,8 +17,9 @@ struct SpoolResources: Sendable {
     let log: DaemonLog
 
     /// Throws ``InstanceLock/Failure`` when another instance holds the state directory,
-    /// anything else when a folder or the ledger cannot be used.
-    init(configuration: Configuration, log: DaemonLog) throws {
+    /// ``LedgerRefusal`` when the ledger is refused (`newLedger`: `dropca run --new-ledger`),
+    /// anything else when a folder cannot be used.
+    init(configuration: Configuration, log: DaemonLog, newLedger: Bool = false) throws {
         let state = configuration.state.directory
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
@@ -25,7 +28,7 @@ struct SpoolResources: Sendable {
         inbox = try Inbox(path: spool.inbox, maxBytes: configuration.policy.maxCSRBytes)
         outbox = try Outbox(path: spool.outbox)
         failed = try FailedFolder(path: spool.failed)
-        ledger = try Ledger(directory: state)
+        ledger = try LedgerOpening.open(stateDirectory: state, outbox: spool.outbox, newLedger: newLedger, log: log)
         _ = try outbox.removeStaleTemporaries()
         _ = try failed.removeStaleTemporaries()
         self.log = log
