@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        // Prometheus text exposition for node_exporter's textfile collector.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         // Tests only: an ASN.1 reader independent of OpenSSL, to compare what we issue
         // with what was requested byte for byte.
         .package(url: "https://github.com/apple/swift-asn1", from: "1.3.0"),
@@ -46,6 +48,7 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .executableTarget(

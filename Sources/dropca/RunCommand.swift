@@ -27,7 +27,8 @@ struct RunCommand: ParsableCommand {
     var newLedger = false
 
     func run() throws {
-        let status = config.invocation.runDaemon(logTarget: logTarget, newLedger: newLedger)
+        let status = config.invocation.runDaemon(logTarget: logTarget, newLedger: newLedger,
+                                                 version: DropCACommand.configuration.version)
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -19,7 +19,7 @@ import Testing
         "Spool": (["DequeModule"], true),
         "Ledger": (["GRDB"], true),
         "Journal": (["CSystemd", "Logging"], true),
-        "DropCA": (["Issuance", "Spool", "Ledger", "Journal", "Logging", "TOMLKit", "SystemPackage", "DequeModule"], true),
+        "DropCA": (["Issuance", "Spool", "Ledger", "Journal", "Logging", "TOMLKit", "SystemPackage", "DequeModule", "Prometheus"], true),
         // The command line goes through one door: DropCA's entry points.
         "dropca": (["DropCA", "ArgumentParser"], false),
         // Tools beside the product.

@@ -10,7 +10,8 @@ extension Invocation {
     /// or the ledger is refused (missing, empty, replaced or damaged while the state
     /// directory or the outbox shows one existed; `newLedger` starts a new one instead,
     /// keeping the old file aside).
-    public func runDaemon(logTarget: LogTarget, newLedger: Bool = false) -> Int32 {
+    /// `version` is what `dropca --version` prints, for the metrics' build info.
+    public func runDaemon(logTarget: LogTarget, newLedger: Bool = false, version: String) -> Int32 {
         LoggingSetup.bootstrap(target: logTarget, environment: environment)
         let logger = Logger(label: "dropca")
         let log = DaemonLog(logger: logger)
@@ -22,7 +23,7 @@ extension Invocation {
             return 2
         }
         let daemon = Daemon(invocation: self, configuration: loaded.configuration, issuer: loaded.issuer,
-                            log: log, notifier: Notifier(), newLedger: newLedger)
+                            log: log, notifier: Notifier(), newLedger: newLedger, version: version)
         return daemon.run()
     }
 }

@@ -40,6 +40,7 @@ extension Configuration {
         let policy = reader.readPolicy(section(.policy))
         let crl = reader.readCRL(section(.crl))
         let daemon = reader.readDaemon(section(.daemon))
+        let metrics = reader.readMetrics(section(.metrics))
         reader.checkFoldersDiffer(spool: spool, state: state, crl: crl)
 
         if let error = ConfigurationError(collecting: reader.problems) {
@@ -50,7 +51,8 @@ extension Configuration {
             // compiler and a future refactoring honest.
             throw ConfigurationError(.init(code: .missingKey, file: file, key: "ca", message: "required section is missing"))
         }
-        return Configuration(spool: spool, state: state, ca: ca, certificate: certificate, policy: policy, crl: crl, daemon: daemon)
+        return Configuration(spool: spool, state: state, ca: ca, certificate: certificate, policy: policy, crl: crl, daemon: daemon,
+                             metrics: metrics)
     }
 
     /// TOMLKit's parse, with its error turned into ours.
@@ -295,6 +297,18 @@ extension Configuration.Reader {
             settings = defaults
         }
         return settings
+    }
+
+    mutating func readMetrics(_ section: SectionTable) -> Configuration.MetricsSettings {
+        let key = Configuration.MetricsKey.textfile.rawValue
+        guard let text = string(key, in: section), !text.isEmpty else { return Configuration.MetricsSettings() }
+        let path = ConfigurationPath.resolve(text, against: baseDirectory)
+        // node_exporter's textfile collector reads only *.prom files.
+        guard path.hasSuffix(".prom"), !path.hasSuffix("/") else {
+            report(.invalidValue, key, in: section, "metrics.textfile must name a file ending in .prom (node_exporter's textfile collector reads only those), not \"\(text)\"")
+            return Configuration.MetricsSettings()
+        }
+        return Configuration.MetricsSettings(textfile: path)
     }
 
     mutating func readDaemon(_ section: SectionTable) -> Configuration.DaemonSettings {

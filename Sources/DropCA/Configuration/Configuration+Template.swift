@@ -93,6 +93,12 @@ extension Configuration {
             # request larger than this is still read, one at a time.
             input_budget_mib = \(DaemonSettings().inputBudgetMiB)
 
+            [metrics]
+            # A Prometheus text file (ending in .prom) that the daemon rewrites every 15 s and
+            # at stop, for node_exporter's textfile collector (Debian's reads
+            # /var/lib/prometheus/node-exporter); "" = no metrics.
+            textfile = ""
+
             """
     }
 

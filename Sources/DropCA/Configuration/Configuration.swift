@@ -21,6 +21,7 @@ public struct Configuration: Sendable, Equatable {
     public var policy: IssuancePolicy
     public var crl: CRLSettings
     public var daemon: DaemonSettings
+    public var metrics: MetricsSettings
 
     /// Only `ca` has no default: there is no sensible CA to assume.
     public init(
@@ -30,7 +31,8 @@ public struct Configuration: Sendable, Equatable {
         certificate: CertificateProfile = CertificateProfile(),
         policy: IssuancePolicy = IssuancePolicy(),
         crl: CRLSettings = CRLSettings(),
-        daemon: DaemonSettings = DaemonSettings()
+        daemon: DaemonSettings = DaemonSettings(),
+        metrics: MetricsSettings = MetricsSettings()
     ) {
         self.spool = spool
         self.state = state
@@ -39,6 +41,21 @@ public struct Configuration: Sendable, Equatable {
         self.policy = policy
         self.crl = crl
         self.daemon = daemon
+        self.metrics = metrics
+    }
+
+    /// `[metrics]`: a Prometheus text file for node_exporter's textfile collector.
+    public struct MetricsSettings: Sendable, Equatable {
+        /// The `.prom` file the daemon rewrites (atomically) every 15 s and at stop; nil
+        /// (`""`, the default) for none.
+        public var textfile: String?
+
+        public init(textfile: String? = nil) {
+            self.textfile = textfile
+        }
+
+        /// How often the file is rewritten.
+        public static let interval: Duration = .seconds(15)
     }
 
     /// Where `dropca` looks when neither `--config` nor `DROPCA_CONFIG` says otherwise.

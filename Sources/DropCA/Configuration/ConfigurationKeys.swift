@@ -4,7 +4,7 @@ extension Configuration {
     /// The parser, the unknown-key messages and the template all read the key names from
     /// here, so a key added in one place cannot be forgotten in another.
     enum Section: String, CaseIterable, Sendable {
-        case spool, state, ca, certificate, policy, crl, daemon
+        case spool, state, ca, certificate, policy, crl, daemon, metrics
 
         var keys: [String] {
             switch self {
@@ -15,6 +15,7 @@ extension Configuration {
             case .policy: PolicyKey.allCases.map(\.rawValue)
             case .crl: CRLKey.allCases.map(\.rawValue)
             case .daemon: DaemonKey.allCases.map(\.rawValue)
+            case .metrics: MetricsKey.allCases.map(\.rawValue)
             }
         }
     }
@@ -54,6 +55,10 @@ extension Configuration {
         case directory
         case validityHours = "validity_hours"
         case refreshHours = "refresh_hours"
+    }
+
+    enum MetricsKey: String, CaseIterable, Sendable {
+        case textfile
     }
 
     enum DaemonKey: String, CaseIterable, Sendable {

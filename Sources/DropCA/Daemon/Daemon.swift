@@ -23,10 +23,13 @@ final class Daemon: Sendable {
     private let counters = DaemonCounters()
     /// `dropca run --new-ledger`: start a new ledger if the one found would be refused.
     private let newLedger: Bool
+    /// For the metrics' build info.
+    private let version: String
 
     init(invocation: Invocation, configuration: Configuration, issuer: Issuer, log: DaemonLog, notifier: Notifier,
-         newLedger: Bool = false) {
+         newLedger: Bool = false, version: String) {
         self.invocation = invocation
+        self.version = version
         self.newLedger = newLedger
         self.configuration = configuration
         self.log = log
@@ -71,15 +74,29 @@ final class Daemon: Sendable {
         let issuerBox = self.issuerBox
         let crl: CRLPublisher? = CRLPublisher(settings: configuration.crl, ledger: spool.ledger,
                                               issuer: { issuerBox.issuer }, log: log)
+        let metrics = configuration.metrics.textfile.map { _ in DaemonMetrics(version: version) }
         let pipeline = Pipeline(
             spool: spool, watcher: watcher, configuration: configuration, issuerBox: issuerBox,
-            counters: counters, log: log, notifier: notifier, extraStatus: { crl?.statusLine }
+            counters: counters, log: log, notifier: notifier, metrics: metrics, extraStatus: { crl?.statusLine }
         )
+        var textfile: MetricsTextfile? = nil
+        if let path = configuration.metrics.textfile, let metrics {
+            let (intake, ledger) = (pipeline.intake, spool.ledger)
+            textfile = MetricsTextfile(path: path, metrics: metrics, log: log) {
+                let now = Date()
+                let published = crl?.lastPublished
+                return DaemonMetrics.Snapshot(
+                    inputsWaiting: intake.waitingCount, caNotAfter: issuerBox.issuer.authority.notAfter,
+                    crlNumber: published?.number, crlNextUpdate: published?.nextUpdate,
+                    expiringWithin30Days: try? ledger.countExpiring(before: now.addingTimeInterval(30 * 86_400), after: now))
+            }
+        }
         // Losing the ledger stops intake like a signal; what stopped it is asked below.
         let ledgerWatch = LedgerWatch(ledger: spool.ledger) { pipeline.intake.stop() }
         ledgerWatch.start()
         crl?.start()
         pipeline.start()
+        textfile?.start()
         let signals = SignalRouting(
             stop: { pipeline.intake.stop() },
             reload: { [self] in
@@ -95,6 +112,8 @@ final class Daemon: Sendable {
         _ = notifier.stopping()
         pipeline.drain()
         crl?.stop()
+        // The last write counts everything the drain published.
+        textfile?.stop()
         signals.cancel()
         ledgerWatch.stop()
         // Nothing writes any more: a ledger lost meanwhile (the watch found it, or the

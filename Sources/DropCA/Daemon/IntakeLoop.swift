@@ -117,6 +117,12 @@ final class IntakeLoop: Sendable {
         watcher.wake()
     }
 
+    /// Inputs in the inbox not finished yet (being written, settling, ready, or out with
+    /// the workers and the publisher), for the metrics.
+    var waitingCount: Int {
+        lock.withLock { $0.tracker.counts.values.reduce(0, +) }
+    }
+
     var statusLine: String {
         let (counts, inFlight, problem) = lock.withLock { ($0.tracker.counts, $0.inFlight, $0.authorityProblem) }
         if let problem {

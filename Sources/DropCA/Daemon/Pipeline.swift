@@ -27,7 +27,7 @@ final class Pipeline: Sendable {
     private let publishing = DispatchGroup()
 
     init(spool: SpoolResources, watcher: InboxWatcher, configuration: Configuration, issuerBox: IssuerBox,
-         counters: DaemonCounters, log: DaemonLog, notifier: Notifier, extraStatus: @escaping @Sendable () -> String? = { nil }) {
+         counters: DaemonCounters, log: DaemonLog, notifier: Notifier, metrics: DaemonMetrics? = nil, extraStatus: @escaping @Sendable () -> String? = { nil }) {
         let workerCount = configuration.daemon.effectiveWorkers
         let inbox = configuration.spool.inbox
         self.workerCount = workerCount
@@ -39,7 +39,7 @@ final class Pipeline: Sendable {
         self.worker = IssuanceWorker(inbox: spool.inbox, ledger: spool.ledger, unrecorded: unrecorded, budget: budget,
                                      issuer: { issuerBox.issuer })
         self.publisher = Publisher(inbox: spool.inbox, outbox: spool.outbox, failed: spool.failed, ledger: spool.ledger,
-                                   log: log, unrecorded: unrecorded, ledgerWait: ledgerWait)
+                                   log: log, unrecorded: unrecorded, ledgerWait: ledgerWait, metrics: metrics)
         self.budget = budget
         self.intake = IntakeLoop(
             inbox: spool.inbox, watcher: watcher, queue: names, capacity: Self.inFlightLimit(workers: workerCount),

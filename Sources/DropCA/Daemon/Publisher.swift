@@ -35,6 +35,10 @@ struct Publisher: Sendable {
     let unrecorded: UnrecordedCertificates
     /// Marks the time spent inside ledger writes, for the watchdog and STATUS=.
     let ledgerWait: LedgerWait
+    /// Counters and the latency histogram for Prometheus; nil without `metrics.textfile`.
+    let metrics: DaemonMetrics?
+    /// Until profiles come, every input belongs to the default one.
+    var profile = "default"
 
     /// What the publisher thread carries from one batch to the next.
     struct State {
@@ -187,6 +191,15 @@ struct Publisher: Sendable {
         }
         for item in rejected {
             log.rejected(file: item.name.description, refusal: item.refusal, csrSHA256: item.digest)
+        }
+        if let metrics {
+            let freshNames = Set(recorded.map(\.0))
+            let shown = Date()
+            for item in published {
+                metrics.published(profile: profile, republished: !freshNames.contains(item.name),
+                                  since: item.identity.changed.date, at: shown)
+            }
+            for item in rejected { metrics.rejected(profile: profile, code: item.refusal.code) }
         }
         counters.add(issued: recorded.filter { publishedNames.contains($0.0) }.count, republished: republished,
                      rejected: rejections.count)

@@ -81,6 +81,11 @@ final class CRLPublisher: Sendable {
         finished.wait()
     }
 
+    /// The number and nextUpdate of the CRL last published; nil before the first.
+    var lastPublished: (number: Int64, nextUpdate: Date)? {
+        state.withLock { $0.published }.map { ($0.number, $0.nextUpdate) }
+    }
+
     /// `CRL 12, next update 2026-12-08T10:00:00Z`, or nil before the first.
     var statusLine: String? {
         state.withLock { $0.published }.map { "CRL \($0.number), next update \(LedgerTimeText.format($0.nextUpdate))" }

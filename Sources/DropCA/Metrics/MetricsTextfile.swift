@@ -1,0 +1,109 @@
+import Foundation
+import SystemPackage
+import Synchronization
+
+/// Writes ``DaemonMetrics`` to `metrics.textfile` every 15 s and once more at stop, for
+/// node_exporter's textfile collector.
+///
+/// Each write goes to a hidden temporary beside the file (node_exporter reads only `*.prom`,
+/// so it never sees a half-written one) and is renamed over it: a reader gets the old file
+/// or the new one, whole. No fsync: the file is rewritten every 15 s and means nothing
+/// after a crash. A failure (the folder missing or not writable) is logged once until a
+/// write works again; it never stops the daemon.
+///
+/// A thread of its own that sleeps between writes (``Sleepers``); `stop()` wakes it for
+/// the last write and waits for it.
+final class MetricsTextfile: Sendable {
+    private let path: String
+    private let metrics: DaemonMetrics
+    private let snapshot: @Sendable () -> DaemonMetrics.Snapshot
+    private let log: DaemonLog
+
+    private struct State {
+        var stopRequested = false
+        var failing = false
+        var sleepers = Sleepers.SleeperCount()
+    }
+
+    private let state = Mutex(State())
+    private let sleepers = Sleepers()
+    private let finished = DispatchGroup()
+
+    init(path: String, metrics: DaemonMetrics, log: DaemonLog, snapshot: @escaping @Sendable () -> DaemonMetrics.Snapshot) {
+        self.path = path
+        self.metrics = metrics
+        self.snapshot = snapshot
+        self.log = log
+    }
+
+    func start() {
+        finished.enter()
+        let thread = Thread { [self] in
+            run()
+            finished.leave()
+        }
+        thread.name = "dropca-metrics"
+        thread.start()
+    }
+
+    /// Wakes the thread for a last write and waits until it is done.
+    func stop() {
+        let woken = state.withLock { state -> Int in
+            state.stopRequested = true
+            return state.sleepers.leave()
+        }
+        sleepers.wake(woken)
+        finished.wait()
+    }
+
+    private func run() {
+        while true {
+            write()
+            let deadline = DispatchTime.now() + .seconds(Int(Configuration.MetricsSettings.interval.components.seconds))
+            while DispatchTime.now() < deadline {
+                let stopping = state.withLock { state -> Bool in
+                    if state.stopRequested { return true }
+                    state.sleepers.enter()
+                    return false
+                }
+                if stopping {
+                    write()
+                    return
+                }
+                sleepers.sleep(until: deadline) { state.withLock { $0.sleepers.withdraw() } }
+            }
+        }
+    }
+
+    /// One atomic rewrite of the file.
+    func write() {
+        let bytes = metrics.render(snapshot(), at: Date())
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).tmp").path
+        do {
+            let descriptor = try FileDescriptor.open(
+                FilePath(temporary), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
+                permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            try descriptor.closeAfter { _ = try descriptor.writeAll(bytes) }
+            // The umask must not decide who may read it: node_exporter runs as another user.
+            guard chmod(temporary, 0o644) == 0, rename(temporary, path) == 0 else {
+                let failure = Errno(rawValue: errno)
+                unlink(temporary)
+                throw failure
+            }
+            let recovered = state.withLock { state -> Bool in
+                defer { state.failing = false }
+                return state.failing
+            }
+            if recovered { log.failure("metrics are written to \(path) again") }
+        } catch {
+            unlink(temporary)
+            let first = state.withLock { state -> Bool in
+                defer { state.failing = true }
+                return !state.failing
+            }
+            if first { log.failure("cannot write metrics to \(path): \(error); trying again every 15 s") }
+        }
+    }
+}
