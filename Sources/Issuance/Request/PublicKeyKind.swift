@@ -17,3 +17,25 @@ enum PublicKeyKind: Equatable {
         }
     }
 }
+
+extension PublicKeyKind {
+    /// The name `policy.allowed_key_types` gives keys of this kind: the size of an RSA key
+    /// is `policy.min_rsa_bits`' business, the curve of an EC key is the type.
+    var policyName: String {
+        switch self {
+        case .rsa: return Self.rsaPolicyName
+        case .rsaPSS: return Self.rsaPSSPolicyName
+        case .ec(let curve): return curve.name
+        case .ed25519: return Self.ed25519PolicyName
+        case .ed448: return Self.ed448PolicyName
+        }
+    }
+
+    static let rsaPolicyName = "RSA"
+    static let rsaPSSPolicyName = "RSA-PSS"
+    static let ed25519PolicyName = "Ed25519"
+    static let ed448PolicyName = "Ed448"
+
+    /// Every key type name, in the order messages list them.
+    static let policyNames: [String] = [rsaPolicyName, rsaPSSPolicyName] + NamedCurve.known.map(\.name) + [ed25519PolicyName, ed448PolicyName]
+}
