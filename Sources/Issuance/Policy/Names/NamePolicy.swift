@@ -90,11 +90,12 @@ public struct NamePolicy: Sendable, Equatable {
                     continue
                 }
                 seen[rule.key] = entry
-                switch rule {
-                case .domain(let bytes): domains[list, default: DomainRules()].insert(rule: bytes[...])
-                case .prefix(let octets, let length): addresses[list, default: AddressPrefixes()].insert(octets: octets, length: length)
-                case .mailbox(let bytes): mailboxes[list, default: MailboxRules()].insert(rule: bytes[...])
-                case .uri(let bytes): uris[list, default: []].append(bytes)
+                switch (list, rule) {
+                case (.email, .domain(let bytes)), (.denyEmail, .domain(let bytes)), (_, .mailbox(let bytes)):
+                    mailboxes[list, default: MailboxRules()].insert(rule: bytes[...])
+                case (_, .domain(let bytes)): domains[list, default: DomainRules()].insert(rule: bytes[...])
+                case (_, .prefix(let octets, let length)): addresses[list, default: AddressPrefixes()].insert(octets: octets, length: length)
+                case (_, .uri(let bytes)): uris[list, default: []].append(bytes)
                 }
             }
         }
