@@ -1,61 +1,55 @@
-/// DNS names and the names below them, as `names.dns`, `names.deny_dns` and the domain
-/// forms of `names.email` write them: `host.example.com` is that name exactly,
-/// `.example.com` any name below example.com but not example.com itself.
+/// The DNS rules of a type, allow and deny lists together, as `names.dns`/`deny_dns` and
+/// the domain forms of `names.email`/`deny_email` write them: `host.example.com` is that
+/// name exactly, `.example.com` any name below example.com but not example.com itself.
 ///
-/// Indexed so that the number of rules does not matter: an exact rule is one set lookup,
-/// and a name is below a rule when one of its label suffixes (`b.example.com`,
-/// `example.com`, `com` for `a.b.example.com`) is in the set of `.` rules, so a name costs
-/// one lookup per label. Only whole labels are looked up, so `evilexample.com` is never
-/// below `.example.com`. Every name is compared in lowercase (DNS names are
-/// case-insensitive, RFC 4343); rules are stored in lowercase.
+/// Indexed so that the number of rules does not matter: a name is below a rule when one of
+/// its label suffixes (`b.example.com`, `example.com`, `com` for `a.b.example.com`) is a
+/// `.` rule, so a name costs one pass and one probe per label (`NameIndex`). Only whole
+/// labels are looked up, so `evilexample.com` is never below `.example.com`. Names are
+/// compared without regard to ASCII case (DNS names are case-insensitive, RFC 4343).
 struct DomainRules: Sendable {
-    /// Names matched exactly.
-    private var exact: Set<ByteKey> = []
-    /// `a.b` for a rule `.a.b`.
-    private var below: Set<ByteKey> = []
-    /// `a.b` for an exact rule `x.a.b`: what a wildcard `*.a.b` must be checked against.
-    private var parentsOfExact: Set<ByteKey> = []
+    enum Role {
+        case allow, deny
+    }
 
-    var isEmpty: Bool { exact.isEmpty && below.isEmpty }
+    /// What the lists say of one name.
+    struct Match {
+        let allowed: Bool
+        let denied: Bool
+    }
+
+    private var index = NameIndex(holdsDNSNames: true)
 
     /// Adds a rule as written (already checked: a DNS name, with or without a leading dot).
-    mutating func insert(rule: ArraySlice<UInt8>) {
-        let rule = rule.asciiLowercased()
+    mutating func insert(rule: ArraySlice<UInt8>, as role: Role) {
         if rule.first == ASCII.dot {
-            below.insert(ByteKey(ArraySlice(rule.dropFirst())))
-        } else {
-            exact.insert(ByteKey(ArraySlice(rule)))
-            if let dot = rule.firstIndex(of: ASCII.dot) {
-                parentsOfExact.insert(ByteKey(ArraySlice(rule[(dot + 1)...])))
-            }
+            index.insert(rule.dropFirst(), role == .allow ? .allowBelow : .denyBelow)
+            return
+        }
+        index.insert(rule, role == .allow ? .allowExact : .denyExact)
+        if let dot = rule.firstIndex(of: ASCII.dot) {
+            index.insert(rule[(dot + 1)...], role == .allow ? .allowParent : .denyParent)
         }
     }
 
-    /// Whether `name` (lowercase, no wildcard) is an exact rule or below a `.` rule.
-    func matches(_ name: ArraySlice<UInt8>) -> Bool {
-        exact.contains(ByteKey(name)) || isBelowARule(name)
+    /// What the lists say of `name` (in any case, no wildcard): allowed when it is an exact
+    /// allow rule or below a `.` allow rule; denied likewise.
+    func match(_ name: UnsafeBufferPointer<UInt8>) -> Match {
+        let (whole, suffixes) = index.lookup(name)
+        return Match(
+            allowed: whole.contains(.allowExact) || suffixes.contains(.allowBelow),
+            denied: whole.contains(.denyExact) || suffixes.contains(.denyBelow)
+        )
     }
 
-    /// Whether `name` is strictly below a `.` rule: one of its proper label suffixes is one.
-    func isBelowARule(_ name: ArraySlice<UInt8>) -> Bool {
-        guard !below.isEmpty else { return false }
-        var start = name.startIndex
-        while let dot = name[start...].firstIndex(of: ASCII.dot) {
-            if below.contains(ByteKey(name[(dot + 1)...])) { return true }
-            start = dot + 1
-        }
-        return false
-    }
-
-    /// Whether every name one label below `base` matches: what a wildcard `*.base` needs
-    /// from an allow list (`.base`, or a `.` rule above it).
-    func matchesEveryName(oneLabelBelow base: ArraySlice<UInt8>) -> Bool {
-        below.contains(ByteKey(base)) || isBelowARule(base)
-    }
-
-    /// Whether some name one label below `base` matches: what makes a deny list refuse a
-    /// wildcard `*.base` (it would cover that name too).
-    func matchesSomeName(oneLabelBelow base: ArraySlice<UInt8>) -> Bool {
-        matchesEveryName(oneLabelBelow: base) || parentsOfExact.contains(ByteKey(base))
+    /// What the lists say of a wildcard `*.base`, which stands for every name one label
+    /// below `base`: allowed when all of them are (`.base`, or a `.` rule above it),
+    /// denied when any of them is (also an exact deny rule one label below `base`).
+    func matchWildcard(oneLabelBelow base: UnsafeBufferPointer<UInt8>) -> Match {
+        let (whole, suffixes) = index.lookup(base)
+        return Match(
+            allowed: whole.contains(.allowBelow) || suffixes.contains(.allowBelow),
+            denied: !whole.isDisjoint(with: [.denyBelow, .denyParent]) || suffixes.contains(.denyBelow)
+        )
     }
 }

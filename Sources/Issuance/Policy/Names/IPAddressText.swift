@@ -26,16 +26,28 @@ enum IPAddressText {
     }
 
     private static func parseIPv4(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+        // Checked before anything is made: most texts asked about are host names.
+        guard text.count >= 7, text.count <= 15, text.allSatisfy({ ASCII.isDigit($0) || $0 == ASCII.dot }) else { return nil }
         var octets: [UInt8] = []
         octets.reserveCapacity(4)
-        for part in text.split(separator: ASCII.dot, omittingEmptySubsequences: false) {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(ASCII.isDigit),
-                  part.count == 1 || part.first != UInt8(ascii: "0") else { return nil }
-            let value = part.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
-            guard value <= 255 else { return nil }
-            octets.append(UInt8(value))
+        var value = 0
+        var digits = 0
+        var leadingZero = false
+        for byte in text {
+            if byte == ASCII.dot {
+                guard digits > 0, octets.count < 3 else { return nil }
+                octets.append(UInt8(value))
+                (value, digits) = (0, 0)
+                continue
+            }
+            if digits == 0 { leadingZero = byte == UInt8(ascii: "0") } else if leadingZero { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            digits += 1
+            guard digits <= 3, value <= 255 else { return nil }
         }
-        return octets.count == 4 ? octets : nil
+        guard digits > 0, octets.count == 3 else { return nil }
+        octets.append(UInt8(value))
+        return octets
     }
 
     private static func parseIPv6(_ text: ArraySlice<UInt8>) -> [UInt8]? {

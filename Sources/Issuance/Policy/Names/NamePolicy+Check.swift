@@ -1,93 +1,108 @@
 extension NamePolicy {
+    /// Why one name is refused, decided without building any text: the reason is written
+    /// only for the name refused (`rejection`), so an allowed name costs its lookups and
+    /// nothing else.
+    enum Refusal {
+        case denied(List)
+        /// A wildcard that would cover a name `deny_dns` denies.
+        case deniedByWildcard
+        case outside(List)
+        /// The profile sets no allow list of the type.
+        case notSet(List)
+        case wildcardsNotAllowed
+        /// A wildcard whose base is not below an allowed `.` rule.
+        case wildcardOutside
+        case userInfo
+    }
+
     /// Refuses the request when a name its certificate would carry is not allowed: every
     /// requested SAN entry, every subject e-mail address and every subject CN, in that
-    /// order; the first one refused is the reason.
-    ///
-    /// The names have passed `NameSyntax` already (`CertificateNames`). Reasons are built
-    /// only for the name refused: the descriptions are closures, so an allowed name costs
-    /// its lookups and nothing else.
+    /// order; the first one refused is the reason. The names have passed `NameSyntax`
+    /// already (`CertificateNames`).
     func check(_ names: CertificateNames) throws(Rejection) {
-        for name in names.subjectAltNames {
-            let value = name.value[...]
-            switch name.kind {
-            case .dnsName:
-                try checkDNSName(value.asciiLowercased(), { "DNS name \(name.shown)" })
-            case .rfc822Name:
-                try checkMailbox(value.asciiLowercased(), { "e-mail address \(name.shown)" })
-            case .iPAddress:
-                try checkAddress(value, { "IP address \(Self.describeAddress(value))" })
-            case .uniformResourceIdentifier:
-                try checkURI(value, { "URI \(name.shown)" })
-            case .otherName, .x400Address, .directoryName, .ediPartyName, .registeredID:
+        // Borrowed through a buffer: copying each entry out of the array would retain and
+        // release its value and its text, which costs more than the lookups themselves.
+        if let (position, refusal) = names.subjectAltNames.withUnsafeBufferPointer({ firstRefusal(in: $0) }) {
+            let name = names.subjectAltNames[position]
+            guard let refusal else {
                 throw Rejection(.nameNotAllowed, "Subject Alternative Name \(name.kind.asn1Name) \(QuotedName.quoted(Array(name.readable.utf8))) is refused by \(profileOwner) [names], which allows only DNS names, IP addresses, e-mail addresses and URIs")
             }
+            let shown = name.kind == .iPAddress ? Self.describeAddress(name.value[...]) : name.shown
+            throw rejection(refusal, "\(name.kind.nameDescription) \(shown)", name: name.value)
         }
         for address in names.subjectEmailAddresses {
-            try checkMailbox(address[...].asciiLowercased(), { "subject e-mail address \(QuotedName.quoted(address))" })
+            if let refusal = address.withUnsafeBufferPointer({ mailboxRefusal($0) }) {
+                throw rejection(refusal, "subject e-mail address \(QuotedName.quoted(address))", name: address)
+            }
         }
         for commonName in names.commonNames {
             try checkCommonName(commonName)
         }
     }
 
-    private func checkDNSName(_ name: ArraySlice<UInt8>, _ describe: () -> String) throws(Rejection) {
-        let start = name.startIndex
-        let isWildcard = name.count > 2 && name[start] == ASCII.asterisk && name[start + 1] == ASCII.dot
-        if isWildcard {
-            let base = name[(start + 2)...]
-            if denyDNS.matchesSomeName(oneLabelBelow: base) {
-                throw Rejection(.nameNotAllowed, "\(describe()) is denied by \(profileOwner) \(Self.key(.denyDNS)): it covers a name that list denies")
+    /// The first SAN entry refused, with why; nil for the refusal of an entry of a type no
+    /// policy allows (otherName, directoryName…).
+    private func firstRefusal(in names: UnsafeBufferPointer<GeneralName>) -> (Int, Refusal?)? {
+        for position in names.indices {
+            let refusal: Refusal?
+            switch names[position].kind {
+            case .dnsName:
+                refusal = names[position].value.withUnsafeBufferPointer { dnsRefusal($0) }
+            case .rfc822Name:
+                refusal = names[position].value.withUnsafeBufferPointer { mailboxRefusal($0) }
+            case .iPAddress:
+                refusal = names[position].value.withUnsafeBufferPointer { addressRefusal($0) }
+            case .uniformResourceIdentifier:
+                refusal = uriRefusal(names[position].value[...])
+            case .otherName, .x400Address, .directoryName, .ediPartyName, .registeredID:
+                return (position, nil)
             }
-            let dns = try allowList(dns, .dns, describe)
-            guard allowWildcards else {
-                throw Rejection(.nameNotAllowed, "\(describe()) is a wildcard, refused while \(profileOwner) \(Self.wildcardsKey) = false")
-            }
-            guard dns.matchesEveryName(oneLabelBelow: base) else {
-                throw Rejection(.nameNotAllowed, "\(describe()) is outside \(profileOwner) \(Self.key(.dns)): a wildcard needs \(QuotedName.quoted([ASCII.dot] + base)) or a rule above it there")
-            }
-            return
+            if let refusal { return (position, refusal) }
         }
-        if denyDNS.matches(name) {
-            throw Rejection(.nameNotAllowed, "\(describe()) is denied by \(profileOwner) \(Self.key(.denyDNS))")
-        }
-        guard try allowList(dns, .dns, describe).matches(name) else {
-            throw Rejection(.nameNotAllowed, "\(describe()) is outside \(profileOwner) \(Self.key(.dns))")
-        }
+        return nil
     }
 
-    private func checkMailbox(_ mailbox: ArraySlice<UInt8>, _ describe: () -> String) throws(Rejection) {
-        if denyEmail.matches(mailbox) {
-            throw Rejection(.nameNotAllowed, "\(describe()) is denied by \(profileOwner) \(Self.key(.denyEmail))")
+    /// A DNS name, in any case; `*.base` for a wildcard.
+    private func dnsRefusal(_ name: UnsafeBufferPointer<UInt8>) -> Refusal? {
+        let isWildcard = name.count > 2 && name[0] == ASCII.asterisk && name[1] == ASCII.dot
+        if isWildcard {
+            let match = dns.matchWildcard(oneLabelBelow: UnsafeBufferPointer(rebasing: name[2...]))
+            if match.denied { return .deniedByWildcard }
+            if !isSet(.dns) { return .notSet(.dns) }
+            if !allowWildcards { return .wildcardsNotAllowed }
+            return match.allowed ? nil : .wildcardOutside
         }
-        guard try allowList(email, .email, describe).matches(mailbox) else {
-            throw Rejection(.nameNotAllowed, "\(describe()) is outside \(profileOwner) \(Self.key(.email))")
-        }
+        let match = dns.match(name)
+        if match.denied { return .denied(.denyDNS) }
+        if !isSet(.dns) { return .notSet(.dns) }
+        return match.allowed ? nil : .outside(.dns)
+    }
+
+    private func mailboxRefusal(_ mailbox: UnsafeBufferPointer<UInt8>) -> Refusal? {
+        let match = email.match(mailbox)
+        if match.denied { return .denied(.denyEmail) }
+        if !isSet(.email) { return .notSet(.email) }
+        return match.allowed ? nil : .outside(.email)
     }
 
     /// An IPv4-mapped IPv6 address is checked as the IPv4 address it carries; a deny rule
     /// for either form refuses it.
-    private func checkAddress(_ octets: ArraySlice<UInt8>, _ describe: () -> String) throws(Rejection) {
-        let mapped = IPAddressText.mappedIPv4(octets)
-        let address = mapped ?? octets
-        if denyIP.contains(address) || (mapped != nil && denyIP.contains(octets)) {
-            throw Rejection(.nameNotAllowed, "\(describe()) is denied by \(profileOwner) \(Self.key(.denyIP))")
-        }
-        guard try allowList(ip, .ip, describe).contains(address) else {
-            throw Rejection(.nameNotAllowed, "\(describe()) is outside \(profileOwner) \(Self.key(.ip))")
-        }
+    private func addressRefusal(_ octets: UnsafeBufferPointer<UInt8>) -> Refusal? {
+        let isMapped = octets.count == 16 && octets[0..<10].allSatisfy { $0 == 0 } && octets[10] == 0xFF && octets[11] == 0xFF
+        let address = isMapped ? UnsafeBufferPointer(rebasing: octets[12...]) : octets
+        if denyIP.contains(address) || (isMapped && denyIP.contains(octets)) { return .denied(.denyIP) }
+        if !isSet(.ip) { return .notSet(.ip) }
+        return ip.contains(address) ? nil : .outside(.ip)
     }
 
-    private func checkURI(_ uri: ArraySlice<UInt8>, _ describe: () -> String) throws(Rejection) {
-        if URIParts(uri)?.userInfo != nil {
-            throw Rejection(.nameNotAllowed, "\(describe()) carries user information (before an @ in its authority), which \(profileOwner) [names] refuses")
-        }
-        let normalised = URIParts.normalised(uri)
-        if denyURI.matches(normalised) {
-            throw Rejection(.nameNotAllowed, "\(describe()) is denied by \(profileOwner) \(Self.key(.denyURI))")
-        }
-        guard try allowList(self.uri, .uri, describe).matches(normalised) else {
-            throw Rejection(.nameNotAllowed, "\(describe()) is outside \(profileOwner) \(Self.key(.uri))")
-        }
+    private func uriRefusal(_ uri: ArraySlice<UInt8>) -> Refusal? {
+        // NameSyntax made sure there is a scheme; without one, nothing could match.
+        guard let parts = URIParts(uri) else { return isSet(.uri) ? .outside(.uri) : .notSet(.uri) }
+        if parts.userInfo != nil { return .userInfo }
+        let normalised = URIParts.normalised(uri, parts)
+        if denyURI.matches(normalised) { return .denied(.denyURI) }
+        if !isSet(.uri) { return .notSet(.uri) }
+        return self.uri.matches(normalised) ? nil : .outside(.uri)
     }
 
     private func checkCommonName(_ value: [UInt8]?) throws(Rejection) {
@@ -97,28 +112,46 @@ extension NamePolicy {
             }
             return
         }
-        let shown = QuotedName.quoted(value)
         switch CommonNameKind(value[...]) {
         case .ipAddress(let octets):
-            try checkAddress(octets[...], { "subject CN \(shown) (an IP address)" })
+            if let refusal = octets.withUnsafeBufferPointer({ addressRefusal($0) }) {
+                throw rejection(refusal, "subject CN \(QuotedName.quoted(value)) (an IP address)", name: octets)
+            }
         case .dnsName:
             if let problem = NameSyntax.dnsNameProblem(value[...], wildcard: true) {
-                throw Rejection(.malformedName, "subject CN \(shown) looks like a DNS name but is malformed: \(problem)")
+                throw Rejection(.malformedName, "subject CN \(QuotedName.quoted(value)) looks like a DNS name but is malformed: \(problem)")
             }
-            try checkDNSName(value[...].asciiLowercased(), { "subject CN \(shown) (a DNS name)" })
+            if let refusal = value.withUnsafeBufferPointer({ dnsRefusal($0) }) {
+                throw rejection(refusal, "subject CN \(QuotedName.quoted(value)) (a DNS name)", name: value)
+            }
         case .text:
             guard freeTextCN else {
-                throw Rejection(.nameNotAllowed, "subject CN \(shown) is neither a DNS name nor an IP address, refused while \(profileOwner) \(Self.freeTextCNKey) = false")
+                throw Rejection(.nameNotAllowed, "subject CN \(QuotedName.quoted(value)) is neither a DNS name nor an IP address, refused while \(profileOwner) \(Self.freeTextCNKey) = false")
             }
         }
     }
 
-    /// The allow list of a type, or the refusal when the profile sets none.
-    private func allowList<Rules>(_ rules: Rules?, _ list: List, _ describe: () -> String) throws(Rejection) -> Rules {
-        guard let rules else {
-            throw Rejection(.nameNotAllowed, "\(describe()) is outside \(profileOwner) \(Self.key(list)), which is not set: the profile allows no name of this type")
+    /// The reason for a refused name: `what` names it ("DNS name \"vpn.example.com\""),
+    /// then the rule and the profile. `name` is the value, for a wildcard's base.
+    private func rejection(_ refusal: Refusal, _ what: String, name: [UInt8]) -> Rejection {
+        let reason: String
+        switch refusal {
+        case .denied(let list):
+            reason = "\(what) is denied by \(profileOwner) \(Self.key(list))"
+        case .deniedByWildcard:
+            reason = "\(what) is denied by \(profileOwner) \(Self.key(.denyDNS)): it covers a name that list denies"
+        case .outside(let list):
+            reason = "\(what) is outside \(profileOwner) \(Self.key(list))"
+        case .notSet(let list):
+            reason = "\(what) is outside \(profileOwner) \(Self.key(list)), which is not set: the profile allows no name of this type"
+        case .wildcardsNotAllowed:
+            reason = "\(what) is a wildcard, refused while \(profileOwner) \(Self.wildcardsKey) = false"
+        case .wildcardOutside:
+            reason = "\(what) is outside \(profileOwner) \(Self.key(.dns)): a wildcard needs \(QuotedName.quoted(name.dropFirst())) or a rule above it there"
+        case .userInfo:
+            reason = "\(what) carries user information (before an @ in its authority), which \(profileOwner) [names] refuses"
         }
-        return rules
+        return Rejection(.nameNotAllowed, reason)
     }
 
     /// `10.20.0.1`, `2001:db8::1`, or `::ffff:10.20.0.1 (IPv4 10.20.0.1)`.

@@ -10,7 +10,8 @@
 ///
 /// The rules are parsed and indexed once, here, so that a request's cost does not grow
 /// with their number (see `DomainRules`, `AddressPrefixes`, `MailboxRules`,
-/// `URIPrefixes`). A policy knows its profile's name because every reason names the
+/// `URIPrefixes`). A list that is set but empty allows nothing, like one that is not set;
+/// the two differ only in the reason given. A policy knows its profile's name because every reason names the
 /// profile and the list that decided: `… is outside profile printers' names.dns`.
 public struct NamePolicy: Sendable, Equatable {
     /// The lists of `[names]`, named as the configuration names them.
@@ -23,6 +24,20 @@ public struct NamePolicy: Sendable, Equatable {
         case denyIP = "deny_ip"
         case denyEmail = "deny_email"
         case denyURI = "deny_uri"
+
+        /// Its position in `allCases`, for `setLists`.
+        var bit: UInt8 {
+            switch self {
+            case .dns: 0
+            case .ip: 1
+            case .email: 2
+            case .uri: 3
+            case .denyDNS: 4
+            case .denyIP: 5
+            case .denyEmail: 6
+            case .denyURI: 7
+            }
+        }
 
         public var isDeny: Bool {
             switch self {
@@ -51,13 +66,16 @@ public struct NamePolicy: Sendable, Equatable {
     /// Whether a CN that is neither a DNS name nor an IP address is allowed: `names.free_text_cn`.
     public let freeTextCN: Bool
 
-    let dns: DomainRules?
-    let denyDNS: DomainRules
-    let ip: AddressPrefixes?
+    /// The lists that are set, one bit per `List` (`List.bit`): asked for every name, so
+    /// not a dictionary lookup.
+    let setLists: UInt8
+    /// The DNS rules, allow and deny together.
+    let dns: DomainRules
+    /// The e-mail rules, allow and deny together.
+    let email: MailboxRules
+    let ip: AddressPrefixes
     let denyIP: AddressPrefixes
-    let email: MailboxRules?
-    let denyEmail: MailboxRules
-    let uri: URIPrefixes?
+    let uri: URIPrefixes
     let denyURI: URIPrefixes
 
     /// Parses and indexes every rule; throws every rule that is not one, by list and position.
@@ -68,12 +86,13 @@ public struct NamePolicy: Sendable, Equatable {
         self.freeTextCN = freeTextCN
 
         var problems: [NamePolicyError.Problem] = []
-        var domains: [List: DomainRules] = [:]
+        var dns = DomainRules()
+        var email = MailboxRules()
         var addresses: [List: AddressPrefixes] = [:]
-        var mailboxes: [List: MailboxRules] = [:]
         var uris: [List: [[UInt8]]] = [:]
         for list in List.allCases {
             guard let entries = lists[list] else { continue }
+            let role: DomainRules.Role = list.isDeny ? .deny : .allow
             var seen: [[UInt8]: String] = [:]
             for (position, entry) in entries.enumerated() {
                 let rule: NameRule
@@ -92,8 +111,8 @@ public struct NamePolicy: Sendable, Equatable {
                 seen[rule.key] = entry
                 switch (list, rule) {
                 case (.email, .domain(let bytes)), (.denyEmail, .domain(let bytes)), (_, .mailbox(let bytes)):
-                    mailboxes[list, default: MailboxRules()].insert(rule: bytes[...])
-                case (_, .domain(let bytes)): domains[list, default: DomainRules()].insert(rule: bytes[...])
+                    email.insert(rule: bytes[...], as: role)
+                case (_, .domain(let bytes)): dns.insert(rule: bytes[...], as: role)
                 case (_, .prefix(let octets, let length)): addresses[list, default: AddressPrefixes()].insert(octets: octets, length: length)
                 case (_, .uri(let bytes)): uris[list, default: []].append(bytes)
                 }
@@ -102,18 +121,12 @@ public struct NamePolicy: Sendable, Equatable {
         if !problems.isEmpty {
             throw NamePolicyError(problems: problems)
         }
-        // An allow list that is set but empty allows nothing, like one that is not set;
-        // the two differ only in the reason given.
-        func allowed<Rules>(_ list: List, _ rules: Rules?, empty: Rules) -> Rules? {
-            lists[list] == nil ? nil : (rules ?? empty)
-        }
-        dns = allowed(.dns, domains[.dns], empty: DomainRules())
-        denyDNS = domains[.denyDNS] ?? DomainRules()
-        ip = allowed(.ip, addresses[.ip], empty: AddressPrefixes())
+        self.dns = dns
+        self.email = email
+        setLists = List.allCases.reduce(0) { bits, list in lists[list] == nil ? bits : bits | 1 << list.bit }
+        ip = addresses[.ip] ?? AddressPrefixes()
         denyIP = addresses[.denyIP] ?? AddressPrefixes()
-        email = allowed(.email, mailboxes[.email], empty: MailboxRules())
-        denyEmail = mailboxes[.denyEmail] ?? MailboxRules()
-        uri = lists[.uri] == nil ? nil : URIPrefixes(rules: uris[.uri] ?? [])
+        uri = URIPrefixes(rules: uris[.uri] ?? [])
         denyURI = URIPrefixes(rules: uris[.denyURI] ?? [])
     }
 
@@ -129,6 +142,12 @@ public struct NamePolicy: Sendable, Equatable {
     public static func == (lhs: NamePolicy, rhs: NamePolicy) -> Bool {
         lhs.profile == rhs.profile && lhs.lists == rhs.lists
             && lhs.allowWildcards == rhs.allowWildcards && lhs.freeTextCN == rhs.freeTextCN
+    }
+
+    /// Whether the profile sets `list` (empty or not).
+    @inline(__always)
+    func isSet(_ list: List) -> Bool {
+        setLists & (1 << list.bit) != 0
     }
 
     /// `names.dns` and the like, as reasons name a list.

@@ -19,6 +19,45 @@ enum NameSyntax {
     /// empty label and no trailing dot, ASCII only (A-labels, `xn--…`, for internationalised
     /// names). With `wildcard`, the first label may be `*` (and only the whole label).
     static func dnsNameProblem(_ name: ArraySlice<UInt8>, wildcard: Bool) -> String? {
+        // Every name of every request comes here: one pass over the bytes decides, and
+        // only a malformed name takes the slower path that says why.
+        if name.withUnsafeBufferPointer({ isWellFormedDNSName($0, wildcard: wildcard) }) { return nil }
+        // The two agree on every name (NameSyntaxTests); should they not, refuse anyway.
+        return dnsNameDiagnosis(name, wildcard: wildcard) ?? "it is not in preferred name syntax"
+    }
+
+    /// The rules of `dnsNameProblem` in one pass, without a reason.
+    private static func isWellFormedDNSName(_ name: UnsafeBufferPointer<UInt8>, wildcard: Bool) -> Bool {
+        let count = name.count
+        guard count > 0, count <= maximumDNSNameLength else { return false }
+        if count == 1 && name[0] == ASCII.asterisk { return false }
+        var labelStart = 0
+        var index = 0
+        while true {
+            if index == count || name[index] == ASCII.dot {
+                let length = index - labelStart
+                guard length > 0, length <= maximumLabelLength else { return false }
+                if !(length == 1 && name[labelStart] == ASCII.asterisk) {
+                    guard name[labelStart] != ASCII.hyphen, name[index - 1] != ASCII.hyphen else { return false }
+                }
+                if index == count { return true }
+                labelStart = index + 1
+            } else {
+                let byte = name[index]
+                if byte == ASCII.asterisk {
+                    // Only the whole first label.
+                    guard wildcard, index == 0, index + 1 < count, name[index + 1] == ASCII.dot else { return false }
+                } else if !ASCII.isLetterDigitHyphen(byte) {
+                    return false
+                }
+            }
+            index += 1
+        }
+    }
+
+    /// Why a name that `isWellFormedDNSName` refused is malformed, in the order an operator
+    /// would fix it.
+    private static func dnsNameDiagnosis(_ name: ArraySlice<UInt8>, wildcard: Bool) -> String? {
         if name.isEmpty { return "it is empty" }
         if name.contains(where: { $0 >= 0x80 }) {
             return "it is not ASCII; write an internationalised name as its A-label (xn--…)"

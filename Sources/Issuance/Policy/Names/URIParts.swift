@@ -59,13 +59,16 @@ struct URIParts {
 
     /// The URI with its scheme and host in lowercase, the rest as it is: the form that
     /// `names.uri` rules are written in and compared with.
-    static func normalised(_ uri: ArraySlice<UInt8>) -> [UInt8] {
+    static func normalised(_ uri: ArraySlice<UInt8>, _ parts: URIParts? = nil) -> [UInt8] {
         var bytes = Array(uri)
-        guard let parts = URIParts(uri) else { return bytes }
+        guard let parts = parts ?? URIParts(uri) else { return bytes }
         let offset = uri.startIndex
-        for index in parts.scheme.indices { bytes[index - offset] = ASCII.lowercased(bytes[index - offset]) }
-        if let host = parts.host {
-            for index in host.indices { bytes[index - offset] = ASCII.lowercased(bytes[index - offset]) }
+        let hostRange = parts.host.map { ($0.startIndex &- offset)..<($0.endIndex &- offset) }
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            for index in 0..<(parts.scheme.endIndex &- offset) { buffer[index] = ASCII.lowercased(buffer[index]) }
+            if let hostRange {
+                for index in hostRange { buffer[index] = ASCII.lowercased(buffer[index]) }
+            }
         }
         return bytes
     }

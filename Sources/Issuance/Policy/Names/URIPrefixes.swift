@@ -1,3 +1,5 @@
+import Foundation
+
 /// URI prefixes as `names.uri` and `names.deny_uri` write them: a URI matches a rule when
 /// the rule is a prefix of it, both with scheme and host in lowercase.
 ///
@@ -13,7 +15,7 @@ struct URIPrefixes: Sendable {
     /// Builds the set from normalised rules.
     init(rules: [[UInt8]] = []) {
         var kept: [[UInt8]] = []
-        for rule in rules.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        for rule in rules.sorted(by: { Self.compare($0, $1) < 0 }) {
             // Sorted, a rule's prefix comes right before it or before another of its kind.
             if let last = kept.last, rule.starts(with: last) { continue }
             kept.append(rule)
@@ -28,12 +30,34 @@ struct URIPrefixes: Sendable {
         // The number of rules not above `uri`.
         while low < high {
             let middle = (low + high) / 2
-            if uri.lexicographicallyPrecedes(sorted[middle]) {
+            if Self.compare(uri, sorted[middle]) < 0 {
                 high = middle
             } else {
                 low = middle + 1
             }
         }
-        return low > 0 && uri.starts(with: sorted[low - 1])
+        return low > 0 && Self.isPrefix(sorted[low - 1], of: uri)
+    }
+
+    private static func isPrefix(_ prefix: [UInt8], of bytes: [UInt8]) -> Bool {
+        guard prefix.count <= bytes.count else { return false }
+        return prefix.withUnsafeBufferPointer { head in
+            bytes.withUnsafeBufferPointer { whole in
+                guard let headBase = head.baseAddress, let wholeBase = whole.baseAddress else { return head.isEmpty }
+                return memcmp(headBase, wholeBase, head.count) == 0
+            }
+        }
+    }
+
+    /// Byte order, as `memcmp` gives it, a shorter string first on a tie.
+    private static func compare(_ lhs: [UInt8], _ rhs: [UInt8]) -> Int {
+        let common = Swift.min(lhs.count, rhs.count)
+        let order = lhs.withUnsafeBufferPointer { left in
+            rhs.withUnsafeBufferPointer { right -> Int32 in
+                guard common > 0, let leftBase = left.baseAddress, let rightBase = right.baseAddress else { return 0 }
+                return memcmp(leftBase, rightBase, common)
+            }
+        }
+        return order != 0 ? Int(order) : lhs.count - rhs.count
     }
 }
