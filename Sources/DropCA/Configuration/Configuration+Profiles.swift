@@ -3,7 +3,8 @@ import Issuance
 
 extension Configuration.Reader {
     /// One `[profiles.NAME]`: its own sections over the top level's values, its own
-    /// folders, and `outputs`. Nil when the name is not one a profile may have (reported).
+    /// folders, and `outputs`. Nil when the name is not one a profile may have, or a folder
+    /// is missing (both reported).
     mutating func readProfile(named name: String, table: TOMLTable, inheriting top: Configuration.Profile) -> Configuration.Profile? {
         let prefix = [Configuration.TopLevelKey.profiles.rawValue, name]
         let known = Configuration.ProfileKey.allCases.map(\.rawValue)
@@ -31,6 +32,11 @@ extension Configuration.Reader {
         let names = readNames(section(.names), profile: name, inheriting: top.names)
         let outputs = readOutputs(in: profileTable) ?? top.outputs
         checkDefaultUsages(certificate: certificate, in: certificateSection, policy: policy, in: policySection)
+        // A profile without its own folders was reported; comparing the top level's in
+        // their place with the other folders would only add false reports.
+        guard Configuration.ownSpoolKeys.allSatisfy({ table[Configuration.ProfileKey.spool.rawValue]?.table?[$0.rawValue] != nil }) else {
+            return nil
+        }
         return Configuration.Profile(name: name, spool: spool, certificate: certificate, policy: policy, names: names, outputs: outputs)
     }
 
