@@ -19,18 +19,10 @@ enum PublicKeyKind: Equatable {
 }
 
 extension PublicKeyKind {
-    /// The name `policy.allowed_key_types` gives keys of this kind: the size of an RSA key
-    /// is `policy.min_rsa_bits`' business, the curve of an EC key is the type.
-    var policyName: String {
-        switch self {
-        case .rsa: return Self.rsaPolicyName
-        case .rsaPSS: return Self.rsaPSSPolicyName
-        case .ec(let curve): return curve.name
-        case .ed25519: return Self.ed25519PolicyName
-        case .ed448: return Self.ed448PolicyName
-        }
-    }
-
+    /// The names `policy.allowed_key_types` gives the kinds: the size of an RSA key is
+    /// `policy.min_rsa_bits`' business, so "RSA" is every rsaEncryption key; the curve of an
+    /// EC key is its type ("P-256"). `IssuancePolicy.checkKey` asks before decoding a key,
+    /// so that a type the policy refuses costs nothing.
     static let rsaPolicyName = "RSA"
     static let rsaPSSPolicyName = "RSA-PSS"
     static let ed25519PolicyName = "Ed25519"
