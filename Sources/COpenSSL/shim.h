@@ -15,6 +15,7 @@
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/provider.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
@@ -60,6 +61,28 @@ static inline int COpenSSL_sk_ACCESS_DESCRIPTION_push(AUTHORITY_INFO_ACCESS *sk,
 }
 static inline int COpenSSL_sk_DIST_POINT_push(CRL_DIST_POINTS *sk, DIST_POINT *point) {
     return sk_DIST_POINT_push(sk, point);
+}
+
+/// A PKCS#7 SignedData that carries certificates only, as `openssl crl2pkcs7 -nocrl` makes
+/// it (RFC 2315 9.1, "degenerate" signed-data): version 1, no digest algorithms, content
+/// type data with no content, no signers. PKCS7_set_type leaves the type of the inner
+/// content unset, and only a field access through the union sets it.
+static inline PKCS7 *COpenSSL_PKCS7_new_certificates_only(void) {
+    PKCS7 *p7 = PKCS7_new();
+    if (p7 == NULL)
+        return NULL;
+    if (PKCS7_set_type(p7, NID_pkcs7_signed) != 1 || p7->d.sign == NULL || p7->d.sign->contents == NULL) {
+        PKCS7_free(p7);
+        return NULL;
+    }
+    p7->d.sign->contents->type = OBJ_nid2obj(NID_pkcs7_data);
+    return p7;
+}
+
+/// Whether an error code is PEM's "no start line": what PEM_read_bio leaves when no
+/// further block follows. ERR_GET_LIB/ERR_GET_REASON are macros in some OpenSSL versions.
+static inline int COpenSSL_ERR_is_pem_no_start_line(unsigned long code) {
+    return ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE;
 }
 
 /// XN_FLAG_RFC2253 is a macro built from other macros, which Swift does not import.

@@ -11,13 +11,24 @@ public final class Issuer: @unchecked Sendable {
     public let authority: CertificateAuthority
     public let policy: IssuancePolicy
     public let profile: CertificateProfile
+    /// The names its certificates may carry; nil allows every well-formed name.
+    public let names: NamePolicy?
     /// Internal, not private: `Issuer+RevocationList` signs CRLs with its prepared fields and signer.
     let builder: CertificateBuilder
 
-    public init(authority: CertificateAuthority, policy: IssuancePolicy, profile: CertificateProfile) throws(IssuerSetupError) {
+    public init(authority: CertificateAuthority, policy: IssuancePolicy, profile: CertificateProfile, names: NamePolicy? = nil) throws(IssuerSetupError) {
         self.authority = authority
         self.policy = policy
         self.profile = profile
+        self.names = names
+        // The configuration refuses this too; an issuer made otherwise must not add, by
+        // default, a usage its own policy would refuse a request for.
+        if let allowed = policy.allowedExtendedKeyUsage {
+            let allowedOIDs = Set(allowed.compactMap(ExtendedKeyUsage.oid(for:)))
+            if let outside = profile.defaultExtendedKeyUsage.first(where: { ExtendedKeyUsage.oid(for: $0).map { !allowedOIDs.contains($0) } ?? true }) {
+                throw IssuerSetupError("certificate.default_extended_key_usage holds \(outside), which policy.allowed_extended_key_usage does not allow")
+            }
+        }
         let prepared = try PreparedFields(authority: authority, profile: profile)
         let signer = try SigningAlgorithm(authority: authority, rsaScheme: profile.rsaSignature)
         self.builder = CertificateBuilder(authority: authority, profile: profile, prepared: prepared, signer: signer)
@@ -46,6 +57,10 @@ public final class Issuer: @unchecked Sendable {
         if request.subjectIsEmpty && extensions.subjectAltName == nil {
             throw Rejection(.namesNobody, "the request has an empty subject and no Subject Alternative Name, so the certificate would name nobody")
         }
+        // Every name the certificate would carry, syntax-checked; then the profile's rules.
+        let names = try CertificateNames(request: request, extensions: extensions, readingCommonNames: self.names != nil)
+        try policy.checkExtendedKeyUsage(of: extensions)
+        try self.names?.check(names)
 
         var removedKeyUsages: [String] = []
         var keyUsage = CertificateBuilder.KeyUsageOutcome.absent
@@ -66,7 +81,7 @@ public final class Issuer: @unchecked Sendable {
 
         var subjectAltNames = extensions.subjectAltNames
         var extendedSubjectAltName: [UInt8]? = nil
-        let missingAddresses = SubjectEmailAddresses.values(in: request.subjectName).filter { !extensions.rfc822Names.contains($0) }
+        let missingAddresses = names.addedEmailAddresses
         if !missingAddresses.isEmpty {
             let requested = extensions.subjectAltName.map(RequestedExtensions.value(of:))
             guard let value = SubjectEmailAddresses.subjectAltNameValue(requested: requested, adding: missingAddresses) else {

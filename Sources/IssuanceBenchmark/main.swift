@@ -13,7 +13,7 @@ import Musl
 import Darwin
 #endif
 import Foundation
-import Issuance
+@_spi(Benchmark) import Issuance
 
 let usage = """
     usage: IssuanceBenchmark CA_CERT CA_KEY REQUEST [options]
@@ -29,10 +29,21 @@ let usage = """
       --warmup S        warm-up seconds before measuring (default 1)
       --label NAME      a case name echoed as case=NAME
       --rsa-signature sha256|sha384|sha512|pss-sha256   CA signature scheme for RSA CAs
+      --names RULES     name policy mode: RULES holds one "LIST VALUE" line per rule
+                        (LIST as in [names]: dns, ip, email, uri, deny_dns…; also
+                        "allow_wildcards true", "free_text_cn true"; # comments). Measures,
+                        interleaved batch by batch, issuance without and with that policy,
+                        the syntax check of the request's names and the policy check alone,
+                        and prints them side by side (see "names output" below)
 
     output (one line): case threads batches batch_size issuances elapsed_s rate_per_s
       median_batch_rate_per_s min_batch_rate_per_s max_batch_rate_per_s
       median_latency_us cpu_us_per_issuance der_bytes
+
+    names output (one line): case rules sans batches batch_size issuance_us
+      issuance_with_names_us syntax_check_us names_check_us names_share_pct
+      (microseconds per request, medians over the batches; names_share_pct =
+      names_check_us / issuance_with_names_us)
     """
 
 struct Options {
@@ -46,6 +57,7 @@ struct Options {
     var warmupSeconds = 1.0
     var label = "issuance"
     var rsaSignature = RSASignatureScheme.sha256
+    var namesPath: String? = nil
 }
 
 func fail(_ message: String, status: Int32 = 2) -> Never {
@@ -84,6 +96,7 @@ func parseOptions(_ arguments: [String]) -> Options {
         case "--threads": options.threads = positiveInteger(argument)
         case "--warmup": options.warmupSeconds = positiveNumber(argument)
         case "--label": options.label = value(argument)
+        case "--names": options.namesPath = value(argument)
         case "--rsa-signature":
             let text = value(argument)
             guard let scheme = RSASignatureScheme(rawValue: text) else { fail("--rsa-signature: unknown scheme \(text)") }
@@ -175,6 +188,11 @@ do {
     fail("setting up the issuer: \(error)")
 }
 
+if let namesPath = options.namesPath {
+    runNamesComparison(authority: authority, plain: issuer, rulesPath: namesPath, request: request, options: options)
+    exit(0)
+}
+
 // Warm-up: page in code, fill OpenSSL's caches, and calibrate the batch size.
 let threads = options.threads
 var warmupCount = 0
@@ -226,3 +244,107 @@ let fields: [(String, String)] = [
     ("der_bytes", "\(derBytes)"),
 ]
 print(fields.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+
+// MARK: - Name policy mode
+
+/// The name policy a rules file describes, for profile "bench".
+func namePolicy(fromRules path: String) -> (policy: NamePolicy, count: Int) {
+    guard let text = String(data: Data(readFile(path)), encoding: .utf8) else { fail("\(path) is not UTF-8 text") }
+    var lists: [NamePolicy.List: [String]] = [:]
+    var allowWildcards = false
+    var freeTextCN = false
+    var count = 0
+    for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+        let parts = trimmed.split(separator: " ", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { fail("\(path):\(number + 1): expected LIST VALUE") }
+        switch parts[0] {
+        case "allow_wildcards": allowWildcards = parts[1] == "true"
+        case "free_text_cn": freeTextCN = parts[1] == "true"
+        default:
+            guard let list = NamePolicy.List(rawValue: parts[0]) else { fail("\(path):\(number + 1): unknown list \(parts[0])") }
+            lists[list, default: []].append(parts[1])
+            count += 1
+        }
+    }
+    do {
+        return (try NamePolicy(profile: "bench", lists: lists, allowWildcards: allowWildcards, freeTextCN: freeTextCN), count)
+    } catch {
+        fail("\(path): \(error)")
+    }
+}
+
+/// Microseconds per call of `body`, `count` calls; exits when a call throws.
+@inline(never)
+func microseconds(_ count: Int, _ body: () throws(Rejection) -> Void) -> Double {
+    let start = wallSeconds()
+    for _ in 0..<count {
+        do {
+            try body()
+        } catch {
+            fail("the request was rejected (\(error.code.rawValue)): \(error.reason)", status: 1)
+        }
+    }
+    return 1e6 * (wallSeconds() - start) / Double(count)
+}
+
+func runNamesComparison(authority: CertificateAuthority, plain: Issuer, rulesPath: String, request: [UInt8], options: Options) {
+    let (policy, ruleCount) = namePolicy(fromRules: rulesPath)
+    let withNames: Issuer
+    let syntax: () throws(Rejection) -> Void
+    let check: () throws(Rejection) -> Void
+    do {
+        withNames = try Issuer(authority: authority, policy: IssuancePolicy(), profile: CertificateProfile(rsaSignature: options.rsaSignature), names: policy)
+        syntax = try withNames.nameSyntaxCheck(for: request)
+        check = try withNames.namePolicyCheck(for: request)
+    } catch {
+        fail("setting up: \(error)")
+    }
+    let issuePlain = { () throws(Rejection) in _ = try plain.issue(request).get() }
+    let issueWithNames = { () throws(Rejection) in _ = try withNames.issue(request).get() }
+    let sanCount: Int
+    switch withNames.issue(request) {
+    case .success(let certificate): sanCount = certificate.subjectAlternativeNames.count
+    case .failure(let rejection): fail("the request is rejected under the rules (\(rejection.code.rawValue)): \(rejection.reason)", status: 1)
+    }
+
+    // Warm-up, and a batch size of about a tenth of --seconds per kind of issuance.
+    let warmupStart = wallSeconds()
+    var warmups = 0
+    repeat {
+        _ = microseconds(1, issuePlain)
+        _ = microseconds(1, issueWithNames)
+        _ = microseconds(10, syntax)
+        _ = microseconds(10, check)
+        warmups += 1
+    } while wallSeconds() - warmupStart < options.warmupSeconds
+    let issuanceSeconds = (wallSeconds() - warmupStart) / Double(max(warmups, 1)) / 2
+    let batchSize = options.iterations.map { max(1, $0 / options.batches) }
+        ?? max(1, Int(options.seconds / Double(options.batches) / 2 / max(issuanceSeconds, 1e-9)))
+
+    var plainTimes: [Double] = [], namesTimes: [Double] = [], syntaxTimes: [Double] = [], checkTimes: [Double] = []
+    for _ in 0..<options.batches {
+        plainTimes.append(microseconds(batchSize, issuePlain))
+        namesTimes.append(microseconds(batchSize, issueWithNames))
+        // The checks are far cheaper: ten times the calls for a steady figure.
+        syntaxTimes.append(microseconds(batchSize * 10, syntax))
+        checkTimes.append(microseconds(batchSize * 10, check))
+    }
+    let withNamesMedian = median(namesTimes)
+    let checkMedian = median(checkTimes)
+    func format(_ value: Double, _ decimals: Int = 2) -> String { String(format: "%.\(decimals)f", value) }
+    let fields: [(String, String)] = [
+        ("case", options.label),
+        ("rules", "\(ruleCount)"),
+        ("sans", "\(sanCount)"),
+        ("batches", "\(options.batches)"),
+        ("batch_size", "\(batchSize)"),
+        ("issuance_us", format(median(plainTimes))),
+        ("issuance_with_names_us", format(withNamesMedian)),
+        ("syntax_check_us", format(median(syntaxTimes))),
+        ("names_check_us", format(checkMedian)),
+        ("names_share_pct", format(100 * checkMedian / max(withNamesMedian, 1e-9))),
+    ]
+    print(fields.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+}

@@ -76,7 +76,7 @@ struct ConfigurationTemplateTests {
             "default_extended_key_usage", "rsa_signature",
             "min_rsa_bits", "allowed_curves", "allow_sha1_csr_signature", "max_csr_bytes",
             "directory", "validity_hours", "refresh_hours",
-            "workers", "input_budget_mib",
+            "workers", "input_budget_mib", "textfile",
         ]
         var writtenKeys: [String] = []
         for (index, line) in lines.enumerated() {
@@ -88,7 +88,7 @@ struct ConfigurationTemplateTests {
             #expect(index > 0 && lines[index - 1].hasPrefix("# "), "no comment above \(key)")
         }
         #expect(writtenKeys == expectedKeys)
-        #expect(lines.filter { $0.hasPrefix("[") } == ["[spool]", "[state]", "[ca]", "[certificate]", "[policy]", "[crl]", "[daemon]"])
+        #expect(lines.filter { $0.hasPrefix("[") } == ["[spool]", "[state]", "[ca]", "[certificate]", "[policy]", "[crl]", "[daemon]", "[metrics]"])
     }
 
     @Test func theTemplateLeavesTheCAIssuersURLUnset() {

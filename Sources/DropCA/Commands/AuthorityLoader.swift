@@ -1,15 +1,23 @@
 import Foundation
 import Issuance
 
-/// Reads the CA files a configuration names and sets up the issuer. Only
-/// ``Invocation/loadAuthority(now:)`` and `check-config` (which reports configuration and
-/// CA problems separately) call it.
+/// Reads the CA files a configuration names and sets up the issuers, one per profile, and
+/// the output encoder. Only ``Invocation/loadAuthority(now:)`` and `check-config` (which
+/// reports configuration and CA problems separately) call it.
 enum AuthorityLoader {
     /// A CA certificate or key file is a few kilobytes (an RSA-16384 key in PEM is about
     /// 13 KB); anything this large is the wrong file.
     static let maximumFileBytes = 1 << 20
 
+    /// The issuer of the default profile (the top-level sections), with its CA loaded and
+    /// checked. The other profiles' issuers share that CA: ``issuer(for:authority:)``.
     static func issuer(for configuration: Configuration, environment: [String: String], now: Date = Date()) throws(StartupError) -> Issuer {
+        try issuer(for: configuration.defaultProfile, authority: authority(for: configuration, environment: environment, now: now))
+    }
+
+    /// The CA a configuration names: its certificate and key read, checked to belong
+    /// together, to be allowed to sign, and to be in their validity at `now`.
+    static func authority(for configuration: Configuration, environment: [String: String], now: Date = Date()) throws(StartupError) -> CertificateAuthority {
         let certificatePath = configuration.ca.certificate
         let keyPath: String
         do {
@@ -33,10 +41,39 @@ enum AuthorityLoader {
         if authority.notBefore > now {
             throw StartupError("\(certificatePath): the CA certificate is not valid before \(ISO8601DateFormatter().string(from: authority.notBefore)) (this machine's clock says \(ISO8601DateFormatter().string(from: now)))")
         }
+        return authority
+    }
+
+    /// The issuer of one profile: its `[certificate]`, `[policy]` and `[names]` over `authority`.
+    static func issuer(for profile: Configuration.Profile, authority: CertificateAuthority) throws(StartupError) -> Issuer {
         do {
-            return try Issuer(authority: authority, policy: configuration.policy, profile: configuration.certificate)
+            return try Issuer(authority: authority, policy: profile.policy, profile: profile.certificate, names: profile.names)
         } catch {
-            throw StartupError("setting up issuance: \(error)")
+            let which = profile.name == Configuration.Profile.defaultName ? "" : " for profile \(profile.name)"
+            throw StartupError("setting up issuance\(which): \(error)")
+        }
+    }
+
+    /// `ca.chain`, read (bounded, like the CA files) and checked to sit above `authority`;
+    /// nil when the configuration names none.
+    static func chain(for configuration: Configuration, authority: CertificateAuthority) throws(StartupError) -> CertificateChain? {
+        guard let path = configuration.ca.chain else { return nil }
+        let bytes = try read(path, what: "CA chain (ca.chain)")
+        do {
+            return try CertificateChain(pem: bytes, above: authority)
+        } catch {
+            throw StartupError("\(path): ca.chain \(error)")
+        }
+    }
+
+    /// What makes every profile's `outputs` from an issued certificate: the CA and
+    /// `ca.chain` (read here), prepared once and shared by all profiles.
+    static func outputEncoder(for configuration: Configuration, authority: CertificateAuthority) throws(StartupError) -> OutputEncoder {
+        let chain = try chain(for: configuration, authority: authority)
+        do {
+            return try OutputEncoder(authority: authority, chain: chain)
+        } catch {
+            throw StartupError("preparing the outputs: \(error)")
         }
     }
 

@@ -28,26 +28,42 @@ public enum ConfigurationCheck {
         report.notes.append("\(invocation.configPath): syntax and values are valid")
 
         do {
-            let issuer = try AuthorityLoader.issuer(for: configuration, environment: invocation.environment, now: now)
-            report.notes.append("CA: \(issuer.authority.summary); key matches certificate")
-            let wanted = now.addingTimeInterval(TimeInterval(configuration.certificate.validityDays) * 86_400)
-            if issuer.authority.notAfter < wanted {
-                report.warnings.append("the CA certificate expires on \(ISO8601DateFormatter().string(from: issuer.authority.notAfter)), before certificate.validity_days = \(configuration.certificate.validityDays) would end; certificates will be cut to the CA's notAfter")
+            let authority = try AuthorityLoader.authority(for: configuration, environment: invocation.environment, now: now)
+            report.notes.append("CA: \(authority.summary); key matches certificate")
+            // Every profile's issuer is set up as `run` would, so a profile that cannot be
+            // (a default usage its policy refuses) is found here.
+            for profile in configuration.profiles {
+                do {
+                    _ = try AuthorityLoader.issuer(for: profile, authority: authority)
+                } catch {
+                    report.errors.append(contentsOf: error.lines)
+                }
+                let wanted = now.addingTimeInterval(TimeInterval(profile.certificate.validityDays) * 86_400)
+                if authority.notAfter < wanted {
+                    let key = profile.name == Configuration.Profile.defaultName ? "certificate.validity_days" : "profiles.\(profile.name).certificate.validity_days"
+                    report.warnings.append("the CA certificate expires on \(ISO8601DateFormatter().string(from: authority.notAfter)), before \(key) = \(profile.certificate.validityDays) would end; certificates will be cut to the CA's notAfter")
+                }
+            }
+            if let chain = try AuthorityLoader.chain(for: configuration, authority: authority) {
+                report.notes.append("ca.chain: \(chain.subjects.joined(separator: ", then "))")
             }
         } catch {
             report.errors.append(contentsOf: error.lines)
         }
 
-        let spool = configuration.spool
-        for (key, path, needsWrite) in [("spool.inbox", spool.inbox, true), ("spool.outbox", spool.outbox, true), ("spool.failed", spool.failed, true)] {
-            if let problem = folderProblem(path, needsWrite: needsWrite) {
-                report.errors.append("\(key) = \(path): \(problem)")
+        for profile in configuration.profiles {
+            let prefix = profile.name == Configuration.Profile.defaultName ? "" : "profiles.\(profile.name)."
+            let spool = profile.spool
+            for (key, path) in [("spool.inbox", spool.inbox), ("spool.outbox", spool.outbox), ("spool.failed", spool.failed)] {
+                if let problem = folderProblem(path, needsWrite: true) {
+                    report.errors.append("\(prefix)\(key) = \(path): \(problem)")
+                }
             }
         }
         if let problem = stateDirectoryProblem(configuration.state.directory) {
             report.errors.append("state.directory = \(configuration.state.directory): \(problem)")
         }
-        let admission = LedgerAdmission.judge(stateDirectory: configuration.state.directory, outbox: spool.outbox, checkIntegrity: true)
+        let admission = LedgerAdmission.judge(stateDirectory: configuration.state.directory, outbox: configuration.spool.outbox, checkIntegrity: true)
         switch admission.verdict {
         case .refuse(let reason):
             report.errors.append(reason)

@@ -26,22 +26,33 @@ extension Configuration {
     public static func parse(text: String, file: String, baseDirectory: String) throws(ConfigurationError) -> Configuration {
         let root = try parseTOML(text: text, file: file)
         var reader = Reader(file: file, baseDirectory: baseDirectory, source: text)
-        let tables = reader.sections(of: root)
+        let document = reader.document(of: root)
         func section(_ name: Section) -> Reader.SectionTable {
-            let section = Reader.SectionTable(section: name, table: tables[name])
+            let section = Reader.SectionTable(section: name, table: document.sections[name])
             reader.rejectUnknownKeys(in: section)
             return section
         }
 
-        let spool = reader.readSpool(section(.spool))
+        let spoolSection = section(.spool)
+        let spool = reader.readSpool(spoolSection)
         let state = reader.readState(section(.state))
         let ca = reader.readCA(section(.ca))
-        let certificate = reader.readCertificate(section(.certificate))
-        let policy = reader.readPolicy(section(.policy))
+        let certificateSection = section(.certificate)
+        let certificate = reader.readCertificate(certificateSection)
+        let policySection = section(.policy)
+        let policy = reader.readPolicy(policySection)
+        let names = reader.readNames(section(.names), profile: Profile.defaultName, inheriting: nil)
+        let outputs = reader.readOutputs(in: document.root) ?? OutputFormat.defaults
         let crl = reader.readCRL(section(.crl))
         let daemon = reader.readDaemon(section(.daemon))
         let metrics = reader.readMetrics(section(.metrics))
-        reader.checkFoldersDiffer(spool: spool, state: state, crl: crl)
+        reader.checkDefaultUsages(certificate: certificate, in: certificateSection, policy: policy, in: policySection)
+        let defaultProfile = Profile(name: Profile.defaultName, spool: spool, certificate: certificate, policy: policy, names: names, outputs: outputs)
+        let namedProfiles = document.profiles.compactMap { reader.readProfile(named: $0.name, table: $0.table, inheriting: defaultProfile) }
+        reader.checkFoldersDiffer(
+            spools: [([], spool)] + namedProfiles.map { (["profiles", $0.name], $0.spool) },
+            state: state, crl: crl
+        )
 
         if let error = ConfigurationError(collecting: reader.problems) {
             throw error
@@ -51,8 +62,9 @@ extension Configuration {
             // compiler and a future refactoring honest.
             throw ConfigurationError(.init(code: .missingKey, file: file, key: "ca", message: "required section is missing"))
         }
-        return Configuration(spool: spool, state: state, ca: ca, certificate: certificate, policy: policy, crl: crl, daemon: daemon,
-                             metrics: metrics)
+        var configuration = Configuration(state: state, ca: ca, crl: crl, daemon: daemon, metrics: metrics, namedProfiles: namedProfiles)
+        configuration.defaultProfile = defaultProfile
+        return configuration
     }
 
     /// TOMLKit's parse, with its error turned into ours.
@@ -86,8 +98,18 @@ extension Configuration {
 // MARK: - Sections
 
 extension Configuration.Reader {
-    mutating func readSpool(_ section: SectionTable) -> Configuration.SpoolSettings {
-        let defaults = Configuration.SpoolSettings()
+    /// `[spool]`, or a profile's: `inheriting` gives every key the section leaves out,
+    /// except the folders when `ownFolders` (a profile's must be its own).
+    mutating func readSpool(
+        _ section: SectionTable, inheriting defaults: Configuration.SpoolSettings = Configuration.SpoolSettings(), ownFolders: Bool = false
+    ) -> Configuration.SpoolSettings {
+        if ownFolders {
+            for key in Configuration.ownSpoolKeys where section.table?[key.rawValue] == nil {
+                let profile = Array(section.prefix.dropLast())
+                report(.missingKey, at: section.path(key.rawValue), line: locator.line(of: section.prefix) ?? locator.line(of: profile),
+                       "required key is missing: every profile has its own inbox, outbox and failed folders")
+            }
+        }
         return Configuration.SpoolSettings(
             inbox: path(Configuration.SpoolKey.inbox.rawValue, in: section) ?? defaults.inbox,
             outbox: path(Configuration.SpoolKey.outbox.rawValue, in: section) ?? defaults.outbox,
@@ -106,16 +128,17 @@ extension Configuration.Reader {
     /// Nil when a key is missing or invalid (and reported).
     mutating func readCA(_ section: SectionTable) -> Configuration.CA? {
         var complete = true
-        for key in Configuration.CAKey.allCases where section.table?[key.rawValue] == nil {
+        for key in Configuration.CAKey.required where section.table?[key.rawValue] == nil {
             report(.missingKey, at: section.path(key.rawValue), line: nil, "required key is missing")
             complete = false
         }
         let certificate = path(Configuration.CAKey.certificate.rawValue, in: section)
         let key = keySource(in: section)
+        let chain = path(Configuration.CAKey.chain.rawValue, in: section)
         guard complete, let certificate, let key else {
             return nil
         }
-        return Configuration.CA(certificate: certificate, key: key)
+        return Configuration.CA(certificate: certificate, key: key, chain: chain)
     }
 
     private mutating func keySource(in section: SectionTable) -> Configuration.KeySource? {
@@ -139,9 +162,9 @@ extension Configuration.Reader {
         return .credential(credential)
     }
 
-    mutating func readCertificate(_ section: SectionTable) -> CertificateProfile {
-        let defaults = CertificateProfile()
-        return CertificateProfile(
+    /// `[certificate]`, or a profile's, with `defaults` for every key the section leaves out.
+    mutating func readCertificate(_ section: SectionTable, inheriting defaults: CertificateProfile = CertificateProfile()) -> CertificateProfile {
+        CertificateProfile(
             validityDays: integer(Configuration.CertificateKey.validityDays.rawValue, in: section, range: 1...36_500, unit: "days")
                 ?? defaults.validityDays,
             backdateSeconds: integer(
@@ -150,7 +173,8 @@ extension Configuration.Reader {
             caIssuersURL: url(.caIssuersURL, in: section, schemes: ["http", "https", "ldap"]) ?? defaults.caIssuersURL,
             ocspURL: url(.ocspURL, in: section, schemes: ["http", "https"]) ?? defaults.ocspURL,
             crlURL: url(.crlURL, in: section, schemes: ["http", "https", "ldap"]) ?? defaults.crlURL,
-            defaultExtendedKeyUsage: extendedKeyUsages(in: section) ?? defaults.defaultExtendedKeyUsage,
+            defaultExtendedKeyUsage: extendedKeyUsages(Configuration.CertificateKey.defaultExtendedKeyUsage.rawValue, in: section)
+                ?? defaults.defaultExtendedKeyUsage,
             rsaSignature: rsaSignature(in: section) ?? defaults.rsaSignature
         )
     }
@@ -172,8 +196,9 @@ extension Configuration.Reader {
         return text
     }
 
-    private mutating func extendedKeyUsages(in section: SectionTable) -> [String]? {
-        let key = Configuration.CertificateKey.defaultExtendedKeyUsage.rawValue
+    /// A list of Extended Key Usage names or dotted OIDs, each checked against the one
+    /// table (`ExtendedKeyUsage`), none twice.
+    private mutating func extendedKeyUsages(_ key: String, in section: SectionTable) -> [String]? {
         guard let entries = strings(key, in: section) else {
             return nil
         }
@@ -233,17 +258,86 @@ extension Configuration.Reader {
         return nil
     }
 
-    mutating func readPolicy(_ section: SectionTable) -> IssuancePolicy {
-        let defaults = IssuancePolicy()
-        return IssuancePolicy(
+    /// `[policy]`, or a profile's, with `defaults` for every key the section leaves out.
+    mutating func readPolicy(_ section: SectionTable, inheriting defaults: IssuancePolicy = IssuancePolicy()) -> IssuancePolicy {
+        let curves = curves(in: section)
+        var policy = IssuancePolicy(
             minRSABits: integer(Configuration.PolicyKey.minRSABits.rawValue, in: section, range: 1024...16_384, unit: "bits")
                 ?? defaults.minRSABits,
-            allowedCurves: curves(in: section) ?? defaults.allowedCurves,
+            allowedCurves: curves ?? defaults.allowedCurves,
             allowSHA1CSRSignature: bool(Configuration.PolicyKey.allowSHA1CSRSignature.rawValue, in: section)
                 ?? defaults.allowSHA1CSRSignature,
             maxCSRBytes: integer(Configuration.PolicyKey.maxCSRBytes.rawValue, in: section, range: 256...16_777_216, unit: "bytes")
-                ?? defaults.maxCSRBytes
+                ?? defaults.maxCSRBytes,
+            allowedKeyTypes: defaults.allowedKeyTypes,
+            allowedExtendedKeyUsage: defaults.allowedExtendedKeyUsage
         )
+        let typesKey = Configuration.PolicyKey.allowedKeyTypes.rawValue
+        if let types = keyTypes(in: section) { policy.allowedKeyTypes = types }
+        let setsTypes = section.table?[typesKey] != nil
+        // What this section sets is checked here; an inherited pair was checked at the top.
+        if let types = policy.allowedKeyTypes, setsTypes || section.table?[Configuration.PolicyKey.allowedCurves.rawValue] != nil {
+            // A curve named here but not in allowed_curves could never be accepted.
+            for (position, type) in types.enumerated() where NamedCurve(configurationName: type).map({ !policy.allowedCurves.contains($0) }) ?? false {
+                let message = "\(String(reflecting: type)) is not in policy.allowed_curves (\(policy.allowedCurves.map(\.name).joined(separator: ", "))), so no such key could be accepted; add it there too"
+                if setsTypes {
+                    report(.invalidValue, typesKey, element: position, in: section, message)
+                } else {
+                    report(.invalidValue, Configuration.PolicyKey.allowedCurves.rawValue, in: section, message)
+                }
+            }
+        }
+        if let usages = extendedKeyUsages(Configuration.PolicyKey.allowedExtendedKeyUsage.rawValue, in: section) {
+            policy.allowedExtendedKeyUsage = usages
+        }
+        return policy
+    }
+
+    /// `policy.allowed_key_types`: names of `IssuancePolicy.keyTypeNames`, none twice.
+    private mutating func keyTypes(in section: SectionTable) -> [String]? {
+        let key = Configuration.PolicyKey.allowedKeyTypes.rawValue
+        guard let entries = strings(key, in: section) else {
+            return nil
+        }
+        let known = IssuancePolicy.keyTypeNames
+        var seen: Set<String> = []
+        var valid = true
+        for (position, entry) in entries.enumerated() {
+            let quoted = String(reflecting: entry)
+            guard known.contains(entry) else {
+                var message = "\(quoted) is not a key type (\(known.joined(separator: ", ")))"
+                if let suggestion = Configuration.suggestion(for: entry, among: known, aliases: Configuration.curveAliases) {
+                    message += "; did you mean \(suggestion)?"
+                }
+                report(.invalidValue, key, element: position, in: section, message)
+                valid = false
+                continue
+            }
+            guard seen.insert(entry).inserted else {
+                report(.invalidValue, key, element: position, in: section, "\(quoted) is listed twice")
+                valid = false
+                continue
+            }
+        }
+        return valid ? entries : nil
+    }
+
+    /// The default usages must be ones the policy allows a request to ask for: otherwise
+    /// every request without an EKU would get a usage the profile forbids.
+    mutating func checkDefaultUsages(certificate: CertificateProfile, in certificateSection: SectionTable, policy: IssuancePolicy, in policySection: SectionTable) {
+        guard let allowed = policy.allowedExtendedKeyUsage else { return }
+        let allowedOIDs = Set(allowed.compactMap(ExtendedKeyUsage.oid(for:)))
+        let defaultKey = Configuration.CertificateKey.defaultExtendedKeyUsage.rawValue
+        let allowedKey = Configuration.PolicyKey.allowedExtendedKeyUsage.rawValue
+        for (position, usage) in certificate.defaultExtendedKeyUsage.enumerated() {
+            guard let oid = ExtendedKeyUsage.oid(for: usage), !allowedOIDs.contains(oid) else { continue }
+            let message = "\(String(reflecting: usage)) is not in policy.allowed_extended_key_usage (\(allowed.joined(separator: ", "))), so requests without an Extended Key Usage would get one the policy refuses"
+            if certificateSection.table?[defaultKey] != nil {
+                report(.invalidValue, defaultKey, element: position, in: certificateSection, message)
+            } else if policySection.table?[allowedKey] != nil {
+                report(.invalidValue, allowedKey, in: policySection, message)
+            }
+        }
     }
 
     /// An empty list is allowed: it admits no EC key at all (an RSA-only CA).
@@ -322,26 +416,33 @@ extension Configuration.Reader {
 
     /// Sharing a folder would be destructive: certificates in the inbox are taken as
     /// requests and moved to failed/, and a ledger in the inbox would be "rejected" away.
-    mutating func checkFoldersDiffer(spool: Configuration.SpoolSettings, state: Configuration.State, crl: Configuration.CRLSettings) {
-        var folders: [(section: Configuration.Section, key: String, path: String)] = [
-            (.spool, Configuration.SpoolKey.inbox.rawValue, spool.inbox),
-            (.spool, Configuration.SpoolKey.outbox.rawValue, spool.outbox),
-            (.spool, Configuration.SpoolKey.failed.rawValue, spool.failed),
-            (.state, Configuration.StateKey.directory.rawValue, state.directory),
-        ]
+    /// Every profile's three folders count, so no two profiles share one either.
+    mutating func checkFoldersDiffer(
+        spools: [(prefix: [String], spool: Configuration.SpoolSettings)], state: Configuration.State, crl: Configuration.CRLSettings
+    ) {
+        var folders: [(key: [String], path: String)] = []
+        for (prefix, spool) in spools {
+            folders += [
+                (prefix + ["spool", Configuration.SpoolKey.inbox.rawValue], spool.inbox),
+                (prefix + ["spool", Configuration.SpoolKey.outbox.rawValue], spool.outbox),
+                (prefix + ["spool", Configuration.SpoolKey.failed.rawValue], spool.failed),
+            ]
+            if prefix.isEmpty {
+                folders.append(([Configuration.Section.state.rawValue, Configuration.StateKey.directory.rawValue], state.directory))
+            }
+        }
         // The CRL folder is served to the world: never the state directory (the ledger and
         // the lock) nor a spool folder.
         if let directory = crl.directory {
-            folders.append((.crl, Configuration.CRLKey.directory.rawValue, directory))
+            folders.append(([Configuration.Section.crl.rawValue, Configuration.CRLKey.directory.rawValue], directory))
         }
         for (index, later) in folders.enumerated() {
             guard let earlier = folders[..<index].first(where: { ConfigurationPath.sameFolder($0.path, later.path) }) else {
                 continue
             }
-            let laterPath = [later.section.rawValue, later.key]
-            let earlierName = "\(earlier.section.rawValue).\(earlier.key)"
+            let earlierName = earlier.key.joined(separator: ".")
             report(
-                .invalidValue, at: laterPath, line: locator.line(of: laterPath) ?? locator.line(of: [earlier.section.rawValue, earlier.key]),
+                .invalidValue, at: later.key, line: locator.line(of: later.key) ?? locator.line(of: earlier.key),
                 "must be a different folder from \(earlierName) (both are \(later.path))"
             )
         }

@@ -20,10 +20,38 @@ extension Configuration {
 
         /// One section of the file; `table` is nil when the section is not written.
         struct SectionTable {
-            let section: Section
             let table: TOMLTable?
+            /// Where it is written: `["spool"]`, `["profiles", "printers", "spool"]`, or
+            /// `[]` for the document's own keys.
+            let prefix: [String]
+            /// The keys it may hold.
+            let keys: [String]
 
-            func path(_ key: String) -> [String] { [section.rawValue, key] }
+            init(section: Section, table: TOMLTable?, under parent: [String] = []) {
+                self.table = table
+                self.prefix = parent + [section.rawValue]
+                self.keys = section.keys
+            }
+
+            /// The document's own keys (`outputs`), or those of a `[profiles.NAME]` table.
+            init(table: TOMLTable?, prefix: [String], keys: [String]) {
+                self.table = table
+                self.prefix = prefix
+                self.keys = keys
+            }
+
+            func path(_ key: String) -> [String] { prefix + [key] }
+
+            /// `spool`, `profiles.printers.spool`: as a header names it.
+            var name: String { prefix.joined(separator: ".") }
+        }
+
+        /// The document split into what dropca reads: the known sections, the document's
+        /// own `outputs`, and each `[profiles.NAME]` table, in file order.
+        struct Document {
+            var sections: [Section: TOMLTable] = [:]
+            var root: SectionTable
+            var profiles: [(name: String, table: TOMLTable)] = []
         }
 
         // MARK: Reporting
@@ -54,10 +82,11 @@ extension Configuration {
 
         // MARK: Structure
 
-        /// Splits the document into known sections, reporting everything else.
-        mutating func sections(of root: TOMLTable) -> [Section: TOMLTable] {
-            var found: [Section: TOMLTable] = [:]
-            let known = Section.allCases.map(\.rawValue).joined(separator: ", ")
+        /// Splits the document into known sections, its own keys and the profiles,
+        /// reporting everything else.
+        mutating func document(of root: TOMLTable) -> Document {
+            var document = Document(root: SectionTable(table: root, prefix: [], keys: TopLevelKey.allCases.map(\.rawValue)))
+            let known = Self.knownSectionsText
             for name in root.keys {
                 guard let value = root[name] else {
                     continue
@@ -65,10 +94,26 @@ extension Configuration {
                 let line = locator.line(of: [name])
                 if let section = Section(rawValue: name) {
                     if let table = value.table {
-                        found[section] = table
+                        document.sections[section] = table
                     } else {
                         report(.wrongType, at: [name], line: line, "expected a table ([\(name)]), found \(Self.describe(value))")
                     }
+                } else if name == TopLevelKey.profiles.rawValue {
+                    guard let table = value.table else {
+                        report(.wrongType, at: [name], line: line, "expected tables ([profiles.NAME]), found \(Self.describe(value))")
+                        continue
+                    }
+                    for profile in table.keys {
+                        guard let entry = table[profile] else { continue }
+                        guard let profileTable = entry.table else {
+                            report(.wrongType, at: [name, profile], line: locator.line(of: [name, profile]),
+                                   "expected a table ([profiles.\(profile)]), found \(Self.describe(entry))")
+                            continue
+                        }
+                        document.profiles.append((profile, profileTable))
+                    }
+                } else if TopLevelKey(rawValue: name) != nil {
+                    continue
                 } else if value.type == .table {
                     problems.append(
                         ConfigurationError.Problem(
@@ -77,10 +122,17 @@ extension Configuration {
                         )
                     )
                 } else {
-                    report(.unknownKey, at: [name], line: line, "unknown key outside any section (known sections: \(known))")
+                    report(.unknownKey, at: [name], line: line, "unknown key outside any section (known sections: \(known); known keys before the first section: outputs)")
                 }
             }
-            return found
+            // TOMLKit lists keys in its own order; operators think in the file's.
+            document.profiles.sort { (locator.line(of: ["profiles", $0.name]) ?? .max) < (locator.line(of: ["profiles", $1.name]) ?? .max) }
+            return document
+        }
+
+        /// The sections for messages: the fixed ones, then the profiles.
+        static var knownSectionsText: String {
+            (Section.allCases.map(\.rawValue) + ["profiles.NAME"]).joined(separator: ", ")
         }
 
         /// Typos are the usual reason for an unknown key; listing the valid ones fixes them.
@@ -88,11 +140,11 @@ extension Configuration {
             guard let table = section.table else {
                 return
             }
-            let known = section.section.keys
+            let known = section.keys
             for key in table.keys where !known.contains(key) {
                 report(
                     .unknownKey, key, in: section,
-                    "unknown key (known keys in [\(section.section.rawValue)]: \(known.joined(separator: ", ")))"
+                    "unknown key (known keys in [\(section.name)]: \(known.joined(separator: ", ")))"
                 )
             }
         }

@@ -28,6 +28,12 @@ extension Configuration {
             # Check changes with `dropca check-config`; a running service picks them up on
             # `systemctl reload dropca` (an invalid file is refused and the old one kept).
 
+            # The files published for each certificate, under the request's name: "der" (NAME.cer),
+            # "pem" (NAME.pem), "pem-chain" (NAME.chain.pem: the certificate, the CA, then ca.chain)
+            # and "p7b" (NAME.p7b, a PKCS#7 bundle of the same). Written before the first section;
+            # left out, only ["der"].
+            # outputs = ["der", "pem-chain"]
+
             [spool]
             # Appliances upload certificate requests (PKCS#10, PEM or DER) into this folder.
             inbox = \(quoted(inbox))
@@ -49,6 +55,9 @@ extension Configuration {
             certificate = \(quoted(caCertificate))
             # The CA private key: a file path, or "credential:NAME" for a systemd LoadCredential=NAME.
             key = \(quoted(caKey))
+            # The certificates above the CA (PEM, from the one that issued it upwards), for the
+            # "pem-chain" and "p7b" outputs; left out, those carry the CA certificate alone.
+            # chain = "ca-chain.pem"
 
             [certificate]
             # How many days an issued certificate is valid (never beyond the CA certificate).
@@ -75,6 +84,38 @@ extension Configuration {
             allow_sha1_csr_signature = \(policy.allowSHA1CSRSignature)
             # Request files larger than this many bytes are rejected unread.
             max_csr_bytes = \(policy.maxCSRBytes)
+            # Key types accepted ("RSA", "RSA-PSS", "Ed25519", "Ed448" and curve names, which must also
+            # be in allowed_curves); left out, every type the keys above allow.
+            # allowed_key_types = ["RSA", "P-256", "P-384", "Ed25519"]
+            # Extended key usages a request may ask for (names as in default_extended_key_usage, or
+            # dotted OIDs); a request asking for another is rejected. Left out, any.
+            # allowed_extended_key_usage = ["serverAuth", "clientAuth"]
+
+            # Which names certificates may carry. Without [names] every well-formed name is allowed;
+            # with it, a type without an allow list is refused, and so are otherName, directoryName,
+            # registeredID, x400Address and ediPartyName entries. A subject CN that is a DNS name or
+            # an IP address is checked as one, and a subject emailAddress as an e-mail address.
+            # [names]
+            # DNS names: a name exactly, or .name for every name below it (not the name itself).
+            # dns = ["printers.corp.example", ".printers.corp.example"]
+            # IP addresses: ranges in CIDR form (an IPv4-mapped IPv6 address is checked as IPv4).
+            # ip = ["10.20.0.0/16", "2001:db8:20::/48"]
+            # E-mail addresses: a mail domain, .domain for the domains below it, or one address.
+            # email = ["corp.example", ".corp.example", "ops@corp.example"]
+            # URIs: prefixes, scheme and host in lowercase; end the host with "/".
+            # uri = ["https://printers.corp.example/"]
+            # DNS names refused even when dns takes them (deny_* lists win), in the same forms.
+            # deny_dns = ["admin.printers.corp.example"]
+            # IP addresses refused even when ip takes them.
+            # deny_ip = ["10.20.99.0/24"]
+            # E-mail addresses refused even when email takes them.
+            # deny_email = ["root@corp.example"]
+            # URIs refused even when uri takes them.
+            # deny_uri = ["https://printers.corp.example/admin/"]
+            # Allow *.a.b, when ".a.b" (or a rule above it) is in dns.
+            # allow_wildcards = false
+            # Allow a subject CN that is neither a DNS name nor an IP address ("Printer 7").
+            # free_text_cn = false
 
             [crl]
             # The daemon publishes the CRL here as ca.crl and the CA certificate as ca.cer (both DER),
@@ -98,6 +139,21 @@ extension Configuration {
             # at stop, for node_exporter's textfile collector (Debian's reads
             # /var/lib/prometheus/node-exporter); "" = no metrics.
             textfile = ""
+
+            # Profiles: further spool folders, each with rules of its own. A profile may hold spool,
+            # certificate, policy, names and outputs; every key it leaves out is the one above, except
+            # spool.inbox, outbox and failed, which it sets itself (no two profiles share a folder).
+            # NAME: 1 to 32 of a-z, 0-9, _ and -, not "default" (the name of the settings above).
+            # [profiles.printers]
+            # outputs = ["der", "pem-chain"]
+            # [profiles.printers.spool]
+            # inbox = "printers/inbox"
+            # outbox = "printers/outbox"
+            # failed = "printers/failed"
+            # [profiles.printers.certificate]
+            # validity_days = 90
+            # [profiles.printers.names]
+            # dns = [".printers.corp.example"]
 
             """
     }

@@ -8,20 +8,55 @@ import Issuance
 /// relative to the config file's folder. The properties follow the file's sections one to
 /// one, so an operator's `[policy] min_rsa_bits` is `configuration.policy.minRSABits` here.
 ///
-/// `[certificate]` and `[policy]` are the issuance engine's own ``CertificateProfile`` and
-/// ``IssuancePolicy``: their defaults are written once, there, and what the file says is
-/// exactly what the issuer gets. One deliberate difference from the first design:
+/// `[certificate]`, `[policy]` and `[names]` are the issuance engine's own
+/// ``CertificateProfile``, ``IssuancePolicy`` and ``NamePolicy``: their defaults are
+/// written once, there, and what the file says is exactly what the issuer gets. The
+/// top-level sections are the default profile (``defaultProfile``; ``spool``,
+/// ``certificate``, ``policy``, ``names`` and ``outputs`` read it), and each
+/// `[profiles.NAME]` is another (``namedProfiles``). One deliberate difference from the first design:
 /// `certificate.ca_issuers_url` defaults to "not set", so that no example host ever ends up
 /// in a real certificate.
 public struct Configuration: Sendable, Equatable {
-    public var spool: SpoolSettings
     public var state: State
     public var ca: CA
-    public var certificate: CertificateProfile
-    public var policy: IssuancePolicy
     public var crl: CRLSettings
     public var daemon: DaemonSettings
     public var metrics: MetricsSettings
+    /// The top-level `[spool]`, `[certificate]`, `[policy]`, `[names]` and `outputs`: the
+    /// profile named "default", which the properties below read and write.
+    public var defaultProfile: Profile
+    /// The `[profiles.NAME]` tables, in file order; each has the top level's values for
+    /// every key it does not set itself.
+    public var namedProfiles: [Profile]
+
+    /// Every profile: the default one first, then the named ones in file order.
+    public var profiles: [Profile] { [defaultProfile] + namedProfiles }
+
+    /// The default profile's `[spool]`.
+    public var spool: SpoolSettings {
+        get { defaultProfile.spool }
+        set { defaultProfile.spool = newValue }
+    }
+    /// The default profile's `[certificate]`.
+    public var certificate: CertificateProfile {
+        get { defaultProfile.certificate }
+        set { defaultProfile.certificate = newValue }
+    }
+    /// The default profile's `[policy]`.
+    public var policy: IssuancePolicy {
+        get { defaultProfile.policy }
+        set { defaultProfile.policy = newValue }
+    }
+    /// The default profile's `[names]`; nil when the file has none.
+    public var names: NamePolicy? {
+        get { defaultProfile.names }
+        set { defaultProfile.names = newValue }
+    }
+    /// The default profile's `outputs`.
+    public var outputs: [OutputFormat] {
+        get { defaultProfile.outputs }
+        set { defaultProfile.outputs = newValue }
+    }
 
     /// Only `ca` has no default: there is no sensible CA to assume.
     public init(
@@ -32,15 +67,17 @@ public struct Configuration: Sendable, Equatable {
         policy: IssuancePolicy = IssuancePolicy(),
         crl: CRLSettings = CRLSettings(),
         daemon: DaemonSettings = DaemonSettings(),
-        metrics: MetricsSettings = MetricsSettings()
+        metrics: MetricsSettings = MetricsSettings(),
+        names: NamePolicy? = nil,
+        outputs: [OutputFormat] = OutputFormat.defaults,
+        namedProfiles: [Profile] = []
     ) {
-        self.spool = spool
         self.state = state
         self.ca = ca
-        self.certificate = certificate
-        self.policy = policy
         self.crl = crl
         self.daemon = daemon
+        self.defaultProfile = Profile(name: Profile.defaultName, spool: spool, certificate: certificate, policy: policy, names: names, outputs: outputs)
+        self.namedProfiles = namedProfiles
         self.metrics = metrics
     }
 
@@ -56,6 +93,11 @@ public struct Configuration: Sendable, Equatable {
 
         /// How often the file is rewritten.
         public static let interval: Duration = .seconds(15)
+    }
+
+    /// The profile of that name ("default" for the top level), if there is one.
+    public func profile(named name: String) -> Profile? {
+        profiles.first { $0.name == name }
     }
 
     /// Where `dropca` looks when neither `--config` nor `DROPCA_CONFIG` says otherwise.
@@ -123,10 +165,14 @@ extension Configuration {
         public var certificate: String
         /// Where the CA's private key comes from.
         public var key: KeySource
+        /// PEM file of the certificates above the CA, from its issuer upwards (`ca.chain`),
+        /// for the `pem-chain` and `p7b` outputs; nil when not set.
+        public var chain: String?
 
-        public init(certificate: String, key: KeySource) {
+        public init(certificate: String, key: KeySource, chain: String? = nil) {
             self.certificate = certificate
             self.key = key
+            self.chain = chain
         }
 
         /// The file to read the CA key from; see ``KeySource/resolvedKeyPath(environment:)``.

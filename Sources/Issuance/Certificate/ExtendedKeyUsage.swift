@@ -21,6 +21,12 @@ public enum ExtendedKeyUsage {
         return problemWithOID(entry) == nil ? entry : nil
     }
 
+    /// "codeSigning (1.3.6.1.5.5.7.3.3)" for a usage of the table, the OID alone otherwise.
+    public static func describe(oid: String) -> String {
+        guard let known = names.first(where: { $0.oid == oid }) else { return oid }
+        return "\(known.name) (\(oid))"
+    }
+
     /// Why `text` is not a dotted OID that DER can encode (X.660: first arc 0–2, second
     /// arc at most 39 under 0 and 1, no leading zeros), or nil when it is one.
     public static func problemWithOID(_ text: String) -> String? {

@@ -28,6 +28,7 @@ extension IssuancePolicy {
 
         switch nid {
         case NID_rsaEncryption, NID_rsassaPss:
+            try requireAllowedType(nid == NID_rsassaPss ? PublicKeyKind.rsaPSSPolicyName : PublicKeyKind.rsaPolicyName)
             if nid == NID_rsaEncryption {
                 try requireNullParameters(of: algorithm)
             }
@@ -45,6 +46,7 @@ extension IssuancePolicy {
 
         case NID_X9_62_id_ecPublicKey:
             let curve = try allowedCurve(of: algorithm)
+            try requireAllowedType(curve.name)
             let key = decoded {
                 keyBits.flatMap { SubjectPublicKey.ec(curve: curve, point: $0, length: Int(keyLength)) }
             }
@@ -54,7 +56,8 @@ extension IssuancePolicy {
             return (.ec(curve), key)
 
         case NID_ED25519, NID_ED448:
-            let name = nid == NID_ED25519 ? "Ed25519" : "Ed448"
+            let name = nid == NID_ED25519 ? PublicKeyKind.ed25519PolicyName : PublicKeyKind.ed448PolicyName
+            try requireAllowedType(name)
             var parameterType: Int32 = V_ASN1_UNDEF
             X509_ALGOR_get0(nil, &parameterType, nil, algorithm)
             // RFC 8410 3: the parameters MUST be absent.
@@ -73,6 +76,14 @@ extension IssuancePolicy {
             let name = OpenSSLBytes.describe(algorithmObject)
             throw Rejection(.keyTypeNotAllowed, "key algorithm \(name) is not accepted; use RSA, EC (\(curveList)), Ed25519 or Ed448")
         }
+    }
+
+    /// Refuses a key type outside `policy.allowed_key_types` before the key is decoded: a
+    /// type the policy refuses should cost nothing.
+    private func requireAllowedType(_ name: String) throws(Rejection) {
+        guard let allowedKeyTypes, !allowedKeyTypes.contains(name) else { return }
+        let list = allowedKeyTypes.isEmpty ? "none allowed" : allowedKeyTypes.joined(separator: ", ")
+        throw Rejection(.keyTypeNotAllowed, "key type \(name) is not in policy.allowed_key_types (\(list))")
     }
 
     private var curveList: String {

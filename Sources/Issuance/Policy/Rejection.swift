@@ -24,6 +24,12 @@ public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
         case duplicateExtension
         case malformedExtension
         case namesNobody
+        /// A name the certificate would carry is not well-formed (`NameSyntax`).
+        case malformedName
+        /// A name is outside, or denied by, the profile's name policy (`NamePolicy`).
+        case nameNotAllowed
+        /// A requested Extended Key Usage is outside `policy.allowed_extended_key_usage`.
+        case extendedKeyUsageNotAllowed
         // The request was fine but the CA could not sign it (expired CA, OpenSSL failure).
         case issuerFailure
     }

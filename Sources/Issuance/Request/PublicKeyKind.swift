@@ -17,3 +17,17 @@ enum PublicKeyKind: Equatable {
         }
     }
 }
+
+extension PublicKeyKind {
+    /// The names `policy.allowed_key_types` gives the kinds: the size of an RSA key is
+    /// `policy.min_rsa_bits`' business, so "RSA" is every rsaEncryption key; the curve of an
+    /// EC key is its type ("P-256"). `IssuancePolicy.checkKey` asks before decoding a key,
+    /// so that a type the policy refuses costs nothing.
+    static let rsaPolicyName = "RSA"
+    static let rsaPSSPolicyName = "RSA-PSS"
+    static let ed25519PolicyName = "Ed25519"
+    static let ed448PolicyName = "Ed448"
+
+    /// Every key type name, in the order messages list them.
+    static let policyNames: [String] = [rsaPolicyName, rsaPSSPolicyName] + NamedCurve.known.map(\.name) + [ed25519PolicyName, ed448PolicyName]
+}

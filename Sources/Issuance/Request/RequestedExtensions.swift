@@ -9,10 +9,10 @@ final class RequestedExtensions {
 
     /// Subject Alternative Name as requested (criticality is decided later), if any.
     private(set) var subjectAltName: OpaquePointer?
+    /// The SAN entries as requested, in order: the names `CertificateNames` judges.
+    private(set) var generalNames: [GeneralName] = []
     /// The SAN entries in readable form ("DNS:host.example", "IP:192.0.2.1").
-    private(set) var subjectAltNames: [String] = []
-    /// The rfc822Name entries of the SAN, as encoded.
-    private(set) var rfc822Names: [[UInt8]] = []
+    var subjectAltNames: [String] { generalNames.map(\.readable) }
     /// Key Usage as requested, if any.
     private(set) var keyUsage: OpaquePointer?
     /// Extended Key Usage as requested, if any.
@@ -49,7 +49,7 @@ final class RequestedExtensions {
             }
             switch OBJ_obj2nid(object) {
             case NID_subject_alt_name:
-                (subjectAltNames, rfc822Names) = try Self.subjectAltNames(in: ext)
+                generalNames = try Self.subjectAltNames(in: ext)
                 subjectAltName = ext
             case NID_key_usage:
                 try Self.requireDER(ext, name: "Key Usage", decode: { cursor, length in
@@ -99,9 +99,8 @@ final class RequestedExtensions {
         }
     }
 
-    private static func subjectAltNames(in ext: OpaquePointer) throws(Rejection) -> (readable: [String], rfc822: [[UInt8]]) {
-        var names: [String] = []
-        var rfc822: [[UInt8]] = []
+    private static func subjectAltNames(in ext: OpaquePointer) throws(Rejection) -> [GeneralName] {
+        var names: [GeneralName] = []
         var failure: Rejection? = nil
         do {
             try requireDER(ext, name: "Subject Alternative Name", decode: { cursor, length in
@@ -112,27 +111,16 @@ final class RequestedExtensions {
                 failure = Rejection(.malformedExtension, "the requested Subject Alternative Name extension is empty")
                 return nil
             }
+            names.reserveCapacity(Int(count))
             for index in 0..<count {
                 guard let name = COpenSSL_sk_GENERAL_NAME_value(generalNames, index) else { continue }
-                names.append(readable(name))
-                var type: Int32 = 0
-                let value = GENERAL_NAME_get0_value(name, &type)
-                if type == GEN_EMAIL, let value {
-                    rfc822.append(OpenSSLBytes.contents(of: value.assumingMemoryBound(to: ASN1_STRING.self)))
-                }
+                names.append(GeneralName(name))
             }
             return OpenSSLBytes.der(generalNames, i2d_GENERAL_NAMES)
             })
         } catch {
             throw failure ?? error
         }
-        return (names, rfc822)
-    }
-
-    /// "DNS:host", "IP:192.0.2.1", "email:…", "URI:…", "othername:…", "DirName:…".
-    private static func readable(_ name: UnsafeMutablePointer<GENERAL_NAME>) -> String {
-        let text = OpenSSLBytes.text { bio in _ = GENERAL_NAME_print(bio, name) }
-        if text.hasPrefix("IP Address:") { return "IP:" + text.dropFirst("IP Address:".count) }
-        return text
+        return names
     }
 }
