@@ -116,8 +116,8 @@ public final class FailedFolder: Sendable {
             try writeReason(lines + [
                 "not kept: the file had \(status.links) hard links, so its inbox name was removed instead of moved; nothing in failed/ links to a file outside the inbox"
             ], as: target.appending(".reason"), stamp: stamp)
-            try removeFromInbox(name, status: status, inbox: inbox)
-            try syncBoth(inbox)
+            try removeOrWithdraw(name, status: status, inbox: inbox, written: [target.appending(".reason")])
+            syncAfterMove(inbox)
             return .reasonOnly(reason: target.appending(".reason"))
         }
 
@@ -159,14 +159,17 @@ public final class FailedFolder: Sendable {
 
         // A regular file swapped for a hard link between the check and the rename would
         // now be a second name of an outside file here: take that name away again.
+        // The reason is rewritten first: a crash between the two must not leave a `kept as:`
+        // whose entry is gone, which start-up would take for an unfinished rejection.
         if let moved = folder.status(of: target), moved.kind == .regularFile, moved.links > 1 {
-            unlinkat(folder.descriptor, target.cString, 0)
             try writeReason(lines + ["not kept: the file had \(moved.links) hard links when it was moved; its name was removed"],
                             as: target.appending(".reason"), stamp: stamp)
-            try syncBoth(inbox)
+            try folder.sync()
+            unlinkat(folder.descriptor, target.cString, 0)
+            syncAfterMove(inbox)
             return .reasonOnly(reason: target.appending(".reason"))
         }
-        try syncBoth(inbox)
+        syncAfterMove(inbox)
         return .moved(entry: target, reason: target.appending(".reason"))
     }
 
@@ -180,6 +183,7 @@ public final class FailedFolder: Sendable {
                             as: reasonName, stamp: stamp)
             let temporary: SpoolName
             do {
+                try folder.sync()
                 temporary = try folder.writeTemporary(contents, mode: FailedFolder.fileMode)
             } catch {
                 unlinkat(folder.descriptor, reasonName.cString, 0)
@@ -196,8 +200,8 @@ public final class FailedFolder: Sendable {
                 throw SpoolError.system(.cannotRename, "cannot keep a copy as", path: folder.display(target), errno: failure)
             }
             try folder.sync()
-            try removeFromInbox(name, status: status, inbox: inbox)
-            try syncBoth(inbox)
+            try removeOrWithdraw(name, status: status, inbox: inbox, written: [target, reasonName])
+            syncAfterMove(inbox)
             return .copied(entry: target, reason: reasonName)
         }
         if status.kind == .directory {
@@ -224,14 +228,14 @@ public final class FailedFolder: Sendable {
                     throw SpoolError.system(.cannotRemove, "cannot remove rejected entry", path: inbox.display(name), errno: failure)
                 }
             }
-            try syncBoth(inbox)
+            syncAfterMove(inbox)
             return .reasonOnly(reason: reasonName)
         }
         try writeReason(lines + ["not kept: failed/ is on another filesystem and \(status.kind) was never read; its inbox entry was removed"],
                         as: reasonName, stamp: stamp)
         try folder.sync()
-        try removeFromInbox(name, status: status, inbox: inbox)
-        try syncBoth(inbox)
+        try removeOrWithdraw(name, status: status, inbox: inbox, written: [reasonName])
+        syncAfterMove(inbox)
         return .reasonOnly(reason: reasonName)
     }
 
@@ -245,6 +249,27 @@ public final class FailedFolder: Sendable {
     private func syncBoth(_ inbox: FolderHandle) throws {
         try folder.sync()
         try inbox.sync()
+    }
+
+    /// After the entry has left the inbox the rejection has happened, whatever an fsync
+    /// says now: throwing would keep the caller from recording it, and nothing in the
+    /// inbox would bring it back. A failing fsync shows again in the publisher's own sync
+    /// of the inbox, which is logged.
+    private func syncAfterMove(_ inbox: FolderHandle) {
+        try? syncBoth(inbox)
+    }
+
+    /// Removes the inbox name of an entry that is not moved; if that fails (a read-only or
+    /// sticky inbox), takes back what was written for it in failed/, so that the retry
+    /// writes it once more under the same name rather than adding NAME.1, NAME.2, …
+    private func removeOrWithdraw(_ name: SpoolName, status: EntryStatus, inbox: FolderHandle, written: [SpoolName]) throws {
+        do {
+            try removeFromInbox(name, status: status, inbox: inbox)
+        } catch {
+            for entry in written { unlinkat(folder.descriptor, entry.cString, 0) }
+            try? folder.sync()
+            throw error
+        }
     }
 
     /// The first of `BASE`, `BASE.1`, `BASE.2`, … from number `start` on, for which

@@ -249,6 +249,39 @@ import Testing
         try Self.expectReconciled(daemon, issued: 6, rejected: 0)
     }
 
+    /// An inbox whose entries cannot be removed (an append-only folder, `chattr +a`, which
+    /// holds for root too): the certificate is published but its input stays, and every
+    /// retry republishes that same certificate rather than signing another; a hard-linked
+    /// upload gets one reason file, not one more per retry. Once removal works, each input
+    /// ends once.
+    @Test(.enabled(if: isRoot, "chattr needs root"), .timeLimit(.minutes(2)))
+    func anInboxThatKeepsItsEntriesIsNeverSignedTwice() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0"])
+        try daemon.start()
+        let outside = daemon.directory.path("outside.csr")
+        try Data(SampleRequests.p256).write(to: URL(fileURLWithPath: outside))
+        let locked = try ExternalTool.run("chattr", ["+a", daemon.inbox])
+        try #require(locked.succeeded, "\(locked.output)")
+        defer { _ = try? ExternalTool.run("chattr", ["-a", daemon.inbox]) }
+        try Data(SampleRequests.p256).write(to: URL(fileURLWithPath: daemon.inbox + "/kept.csr"))
+        #expect(link(outside, daemon.inbox + "/linked.csr") == 0)
+        try daemon.waitForCertificates(["kept"])
+        Thread.sleep(forTimeInterval: 6)  // retries at 1, 2 and 4 s
+        #expect(try Self.count(daemon, "issuance") == 1, "one signature, however many retries")
+        #expect(daemon.names(in: daemon.failed).filter { $0.hasSuffix(".reason") }.count <= 1)
+
+        _ = try ExternalTool.run("chattr", ["-a", daemon.inbox])
+        try daemon.waitFor("the inputs to go", timeout: 40) { daemon.names(in: daemon.inbox).isEmpty }
+        #expect(try daemon.stop() == 0)
+        #expect(try Self.count(daemon, "issuance") == 1)
+        #expect(try Self.count(daemon, "issuance WHERE published_at IS NULL") == 0)
+        #expect(daemon.names(in: daemon.failed) == ["linked.csr.reason"], "\(daemon.names(in: daemon.failed))")
+        #expect(try Self.count(daemon, "rejection") == 1)
+        let serial = try Self.sqlite(daemon, "SELECT serial FROM issuance")
+        let published = try ExternalTool.run("openssl", ["x509", "-inform", "DER", "-noout", "-serial"], stdin: daemon.certificate("kept"))
+        #expect(published.stdout.lowercased().contains(serial.lowercased()), "the outbox holds the recorded certificate")
+    }
+
     // MARK: memory (finding 8)
 
     /// 200 garbage files of 1 MiB with max_csr_bytes = 1 MiB arrive while another process

@@ -101,6 +101,7 @@ final class Daemon: Sendable {
             stop: { pipeline.intake.stop() },
             reload: { [self] in
                 reload()
+                pipeline.issuerReplaced()
                 crl?.wake()
             },
             revoked: { crl?.wake() }

@@ -21,6 +21,8 @@ final class Pipeline: Sendable {
     private let publisher: Publisher
     private let outbox: Outbox
     private let counters: DaemonCounters
+    /// Signed certificates the ledger could not record yet (``UnrecordedCertificates``).
+    private let unrecorded: UnrecordedCertificates
     /// Request bytes in memory: workers reserve, the publisher thread gives back.
     private let budget: ByteBudget
     private let workers = DispatchGroup()
@@ -34,6 +36,7 @@ final class Pipeline: Sendable {
         self.counters = counters
         self.outbox = spool.outbox
         let unrecorded = UnrecordedCertificates()
+        self.unrecorded = unrecorded
         let budget = ByteBudget(bytes: configuration.daemon.inputBudgetMiB << 20)
         let ledgerWait = LedgerWait()
         self.worker = IssuanceWorker(inbox: spool.inbox, ledger: spool.ledger, unrecorded: unrecorded, budget: budget,
@@ -62,6 +65,12 @@ final class Pipeline: Sendable {
                 authorityProblem: { issuerBox.issuer.authority.unusableReason(at: Date()) }
             )
         )
+    }
+
+    /// A reload may bring another CA, policy or name rules: certificates signed under the
+    /// old ones and not yet recorded are dropped, and their inputs signed anew.
+    func issuerReplaced() {
+        unrecorded.removeAll()
     }
 
     /// Starts the worker threads and the publisher thread.

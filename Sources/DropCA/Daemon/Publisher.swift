@@ -92,6 +92,7 @@ struct Publisher: Sendable {
             let keep = candidates.map { !$0.isFresh || recordedNames.contains($0.name) }
             var renamed: [(name: SpoolName, identity: FileIdentity, serial: String)] = []
             var removalFailures: [String] = []
+            var notRemoved: Set<SpoolName> = []
             do {
                 let staged = try staging.result()
                 try outbox.publish(staged, including: keep) { index in
@@ -101,9 +102,13 @@ struct Publisher: Sendable {
                         _ = try inbox.remove(item.name, ifUnchangedFrom: item.identity)
                     } catch {
                         removalFailures.append("\(item.name): \(error)")
+                        notRemoved.insert(item.name)
                     }
                 }
-                published = renamed
+                // An input still in the inbox must keep its record unmarked: its next look
+                // then republishes this certificate instead of signing a new one.
+                published = renamed.filter { !notRemoved.contains($0.name) }
+                if !notRemoved.isEmpty { leftBehind = true }
                 let wasFailing = state.episodes.isOpen(.publishCertificates)
                 state.episodes.succeeded(.publishCertificates, log: log)
                 // Temporaries a read-only or full outbox kept from being removed go now
@@ -163,17 +168,22 @@ struct Publisher: Sendable {
         } else if !rejections.isEmpty {
             state.episodes.succeeded(.rejectInputs, log: log)
         }
+        var inboxDurable = true
         if !published.isEmpty || !rejections.isEmpty {
             do {
                 try inbox.synchronize()
                 state.episodes.succeeded(.syncInbox, log: log)
             } catch {
                 state.episodes.failed(.syncInbox, count: published.count + rejections.count, error: "\(error)", log: log)
+                inboxDurable = false
             }
         }
 
         // 4. Mark published, record rejections (with whatever an earlier batch could not).
-        var writes: [LedgerWrite] = published.map { .published(serial: $0.serial, at: now) }
+        // Marks wait for the inbox fsync: a removal that may not be on disk must leave its
+        // record unmarked, so that an input coming back after a power loss is republished,
+        // not signed again (the next start's recovery marks those whose input is gone).
+        var writes: [LedgerWrite] = inboxDurable ? published.map { .published(serial: $0.serial, at: now) } : []
         writes += rejections.map { .rejected($0) }
         if !writes.isEmpty || !state.pendingWrites.isEmpty {
             writeLedger(writes, state: &state)
@@ -228,17 +238,34 @@ struct Publisher: Sendable {
             state.backoff = .seconds(1)
             state.episodes.succeeded(.ledgerWrites, log: log)
         } catch let error as LedgerError where error.code != .storage {
+            // Row by row, to drop only what the ledger refuses for itself; at the first
+            // storage error the rest stays pending, in order, for the normal back-off.
             var kept: [LedgerWrite] = []
+            var storageFailed = false
             for write in all {
+                if storageFailed {
+                    kept.append(write)
+                    continue
+                }
                 do {
                     try ledgerWait.during { try ledger.apply([write]) }
                 } catch let error as LedgerError where error.code != .storage {
                     log.failure("dropping a ledger write the ledger refuses: \(error.message)")
                 } catch {
+                    storageFailed = true
                     kept.append(write)
+                    state.episodes.failed(.ledgerWrites, count: all.count, error: "\(error)", log: log)
                 }
             }
             state.pendingWrites = kept
+            if kept.isEmpty {
+                state.nextRetry = nil
+                state.backoff = .seconds(1)
+                state.episodes.succeeded(.ledgerWrites, log: log)
+            } else {
+                state.nextRetry = ContinuousClock.now + state.backoff
+                state.backoff = min(state.backoff * 2, .seconds(30))
+            }
         } catch {
             state.episodes.failed(.ledgerWrites, count: all.count, error: "\(all.count) rows: \(error)", log: log)
             state.pendingWrites = Array(all.suffix(State.pendingLimit))
@@ -264,15 +291,26 @@ struct Publisher: Sendable {
             return fresh
         } catch let error as LedgerError where error.code == .duplicateSerial || error.code == .invalidRecord {
             var kept: [(SpoolName, IssuedCertificate, FileIdentity)] = []
+            var storageFailed = false
             for (item, record) in zip(fresh, records) {
+                if storageFailed {
+                    unrecorded.keep(item.1, for: item.0)
+                    continue
+                }
                 do {
                     try ledgerWait.during { try ledger.recordIssued([record]) }
                     kept.append(item)
-                } catch {
+                } catch let error as LedgerError where error.code == .duplicateSerial || error.code == .invalidRecord {
                     // A colliding serial is drawn anew at the next issuance: not kept.
                     log.failure("cannot record serial \(record.serial) for \(item.0) in the ledger: \(error)")
+                } catch {
+                    // The ledger itself fails now: keep this one and the rest for the retry.
+                    storageFailed = true
+                    unrecorded.keep(item.1, for: item.0)
+                    state.episodes.failed(.recordCertificates, count: fresh.count - kept.count, error: "\(error)", log: log)
                 }
             }
+            if !storageFailed { state.episodes.succeeded(.recordCertificates, log: log) }
             return kept
         } catch {
             state.episodes.failed(.recordCertificates, count: fresh.count, error: "\(fresh.count) certificates: \(error)", log: log)

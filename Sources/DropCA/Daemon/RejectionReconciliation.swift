@@ -39,28 +39,37 @@ struct RejectionReconciliation {
             let since = latest.map { $0.addingTimeInterval(-Self.slack) }
             let reasons = try failed.reasons(modifiedSince: since.map { Int($0.timeIntervalSince1970) })
             guard !reasons.isEmpty else { return outcome }
-            // What the ledger has, as a multiset: one input rejected twice in a second with
-            // the same code has two rows and two reason files.
+            let candidates = reasons.map { ($0, Self.record(from: $0)) }
+            // Rows from a little before the oldest reason picked (by its own `rejected at:`,
+            // not its mtime: a failed/ copied back without its times has new mtimes).
+            let oldest = ([since] + candidates.map { $0.1?.rejectedAt }).compactMap { $0 }.min()
+            // What the ledger has, as a multiset: one input rejected twice in a second has
+            // two rows and two reason files.
             var recorded: [Key: Int] = [:]
-            for row in try ledger.rejections(since: since.map { $0.addingTimeInterval(-Self.slack) } ?? .distantPast) {
+            for row in try ledger.rejections(since: oldest.map { $0.addingTimeInterval(-Self.slack) } ?? .distantPast) {
                 recorded[Key(row), default: 0] += 1
             }
+            func consume(_ record: RejectionRecord?) -> Bool {
+                guard let record, let count = recorded[Key(record)], count > 0 else { return false }
+                recorded[Key(record)] = count - 1
+                return true
+            }
             var missing: [RejectionRecord] = []
-            for reason in reasons {
+            for (reason, record) in candidates {
+                let hasRow = consume(record)
                 if let kept = reason.keptAs, !failed.holds(kept) {
-                    try failed.withdraw(reason)
-                    outcome.withdrawnReasons += 1
+                    // With a row, the rejection did finish and someone removed the entry
+                    // since: the reason stays.
+                    if !hasRow {
+                        try failed.withdraw(reason)
+                        outcome.withdrawnReasons += 1
+                    }
                     continue
                 }
                 // A reason file without a `code:` line predates reconciliation; its row was
                 // written (or lost) by that version, which cannot be told from here.
-                guard reason.code != nil, let record = Self.record(from: reason) else { continue }
-                let key = Key(record)
-                if let count = recorded[key], count > 0 {
-                    recorded[key] = count - 1
-                } else {
-                    missing.append(record)
-                }
+                guard reason.code != nil, let record, !hasRow else { continue }
+                missing.append(record)
             }
             if !missing.isEmpty {
                 try ledger.recordRejected(missing)

@@ -41,6 +41,10 @@ final class UnrecordedCertificates: Sendable {
         }
     }
 
+    func removeAll() {
+        state.withLock { $0 = State() }
+    }
+
     /// The certificate kept for this input, removed from here (the publisher keeps it
     /// again if recording fails once more).
     func take(name: SpoolName, digest: String) -> IssuedCertificate? {
