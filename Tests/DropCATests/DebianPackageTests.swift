@@ -81,13 +81,13 @@ struct DebianPackageTests {
         try #require(unpacked.succeeded, "\(unpacked.output)")
         #expect(try ShippedFiles.text(control + "/conffiles").split(separator: "\n") == ["/etc/dropca/dropca.toml"])
         let postinst = try ShippedFiles.text(control + "/postinst")
-        #expect(postinst.contains("systemd-sysusers") && postinst.contains("systemd-tmpfiles"), postinst)
+        #expect(postinst.contains("systemd-sysusers") && postinst.contains("systemd-tmpfiles"), "\(postinst)")
         // Not enabled or started on installation; restarted on upgrade only if it runs.
-        #expect(postinst.contains("deb-systemd-invoke try-restart 'dropca.service'") || postinst.contains("deb-systemd-invoke try-restart dropca.service"), postinst)
-        #expect(!postinst.contains("deb-systemd-invoke start") && !postinst.contains("deb-systemd-invoke $_dh_action"), postinst)
+        #expect(postinst.contains("deb-systemd-invoke try-restart 'dropca.service'") || postinst.contains("deb-systemd-invoke try-restart dropca.service"), "\(postinst)")
+        #expect(!postinst.contains("deb-systemd-invoke start") && !postinst.contains("deb-systemd-invoke $_dh_action"), "\(postinst)")
         // dh_installsystemd --no-enable: not the snippet that enables on a first installation.
-        #expect(!postinst.contains("was-enabled defaults to true"), postinst)
+        #expect(!postinst.contains("was-enabled defaults to true"), "\(postinst)")
         let prerm = try ShippedFiles.text(control + "/prerm")
-        #expect(prerm.contains("deb-systemd-invoke stop dropca.service"), prerm)
+        #expect(prerm.contains("deb-systemd-invoke stop dropca.service"), "\(prerm)")
     }
 }

@@ -23,10 +23,6 @@ import Testing
             }
             for argument in command.arguments ?? [] where argument.shouldDisplay {
                 #expect(!(argument.abstract ?? "").isEmpty, "\(command.manualPage): \(argument.spellings) has no help text")
-                // A value name that is the option's own name (`--out-dir out-dir`) says nothing.
-                if argument.kind == "option", let value = argument.valueName, let long = argument.names?.first(where: { $0.kind == "long" }) {
-                    #expect(value != long.name, "\(command.manualPage): --\(long.name) needs a valueName")
-                }
             }
         }
     }
