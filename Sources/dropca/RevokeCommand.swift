@@ -14,7 +14,7 @@ struct RevokeCommand: ParsableCommand {
         identity of the state directory's owner, so that the ledger's files stay the \
         service's. One line per certificate goes to standard output.
 
-        REASON: unspecified (the default; the CRL entry then carries no reasonCode), \
+        Reasons: unspecified (the default; the CRL entry then carries no reasonCode), \
         keyCompromise, affiliationChanged, superseded, cessationOfOperation, \
         privilegeWithdrawn (RFC 5280 5.3.1).
 
