@@ -15,7 +15,7 @@ struct ConfigurationErrorTests {
         ("state", "directory"),
         ("certificate", "validity_days, backdate_seconds, ca_issuers_url, ocsp_url, crl_url, default_extended_key_usage, rsa_signature"),
         ("policy", "min_rsa_bits, allowed_curves, allow_sha1_csr_signature, max_csr_bytes"),
-        ("daemon", "workers"),
+        ("daemon", "workers, input_budget_mib"),
     ])
     func anUnknownKeyNamesItsSectionLineAndTheKnownKeys(section: String, knownKeys: String) {
         let text = Fixture.caSection + "\n[\(section)]\n# a comment\n  typo_key = 1\n"
