@@ -56,8 +56,11 @@ let package = Package(
             dependencies: [
                 "DropCA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // `dropcaVersion` from debian/changelog: one version for `--version` and the package.
+            plugins: ["ChangelogVersion"]
         ),
+        .plugin(name: "ChangelogVersion", capability: .buildTool()),
         // `scripts/bench-issuance` runs this in release mode: in-process issuance rate.
         .executableTarget(name: "IssuanceBenchmark", dependencies: ["Issuance"]),
         // libFuzzer target over the intake path (bytes -> decoding -> parsing -> policy ->

@@ -4,10 +4,20 @@ import DropCA
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create a development CA (P-256), a configuration and the spool folders."
+        abstract: "Create a development CA (P-256), a configuration and the spool folders.",
+        discussion: """
+        For trying dropca out: DIR/ca/ca.pem and DIR/ca/ca.key (0600), DIR/dropca.toml \
+        with relative paths, and DIR/spool/inbox, outbox and failed, DIR/state and \
+        DIR/public (the CRL folder), then prints the next steps. An existing configuration in DIR is never replaced. The CA is not \
+        meant to be trusted anywhere that matters; for the service, install the CA of your \
+        PKI as /etc/dropca/ca.pem and /etc/dropca/ca.key instead (or copy this one there).
+
+        Exit status: 0 when created; 1 when DIR already holds a configuration or cannot be \
+        written.
+        """
     )
 
-    @Option(name: .long, help: "Folder to create them in.")
+    @Option(name: .long, help: ArgumentHelp("Folder to create them in.", valueName: "dir"), completion: .directory)
     var dir: String = "./dropca-dev"
 
     func run() throws {

@@ -6,20 +6,34 @@ struct IssueCommand: ParsableCommand {
         commandName: "issue",
         abstract: "Issue certificates for request files, with the daemon's policy; writes DER.",
         discussion: """
-        Exit status: 0 when every request was issued, 1 when any was rejected (the reason for \
-        each is on standard error), 2 for a usage or configuration error.
+        For requests that arrive by mail or ticket rather than through the inbox: each file \
+        (DER, PEM or bare base64, up to policy.max_csr_bytes; symbolic links are followed) is \
+        judged by the same policy as the daemon's and signed with the configured CA. Nothing \
+        is recorded in the ledger, which belongs to the service; keep the output. One line per \
+        request goes to standard error: the serial issued, or why the request was refused.
+
+        Exit status: 0 when every request was issued, 1 when any was rejected (the others \
+        are still issued), 2 for a usage or configuration error.
         """
     )
 
     @OptionGroup var config: ConfigOption
 
-    @Option(name: .short, help: "Write the certificate here (one request only; - for standard output).")
+    @Option(
+        name: .short,
+        help: ArgumentHelp("Write the certificate here (one request only; - for standard output).", valueName: "out"),
+        completion: .file()
+    )
     var output: String?
 
-    @Option(name: .customLong("out-dir"), help: "Write STEM.cer for each request into this folder (default: the current folder).")
+    @Option(
+        name: .customLong("out-dir"),
+        help: ArgumentHelp("Write STEM.cer for each request into this folder (default: the current folder).", valueName: "dir"),
+        completion: .directory
+    )
     var outDirectory: String?
 
-    @Argument(help: "Request files: DER, PEM or bare base64.")
+    @Argument(help: ArgumentHelp("Request files: DER, PEM or bare base64.", valueName: "csr"), completion: .file())
     var requests: [String]
 
     func validate() throws {

@@ -4,7 +4,18 @@ import DropCA
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List the certificates in the issuance ledger, oldest first, with their status."
+        abstract: "List the certificates in the issuance ledger, oldest first, with their status.",
+        discussion: """
+        One line per certificate: serial, status, notAfter, source file and subject; with \
+        --json an array of objects with serial, subject, sans, not_before, not_after, \
+        source_file, csr_sha256, issued_at, published_at, status, revoked_at, \
+        revocation_reason and supersedes (the serials of earlier certificates for the same \
+        inbox name that this one renewed). The ledger is opened read-only; the daemon is \
+        never held up.
+
+        Exit status: 0, also when nothing was issued yet; 2 when the configuration or the \
+        ledger cannot be read.
+        """
     )
 
     @OptionGroup var config: ConfigOption
@@ -12,10 +23,10 @@ struct ListCommand: ParsableCommand {
     @Flag(name: .long, help: "A JSON array, one object per certificate.")
     var json = false
 
-    @Option(name: .long, help: "valid, revoked, expired or all.")
+    @Option(name: .long, help: ArgumentHelp("Only certificates with this status now: valid, revoked, expired or all.", valueName: "status"))
     var status: Invocation.StatusFilter = .all
 
-    @Option(name: .customLong("expiring-within"), help: "Only valid certificates that expire within this many days.")
+    @Option(name: .customLong("expiring-within"), help: ArgumentHelp("Only valid certificates that expire within this many days.", valueName: "days"))
     var expiringWithin: Double?
 
     @Option(name: .customLong("ledger"), help: ArgumentHelp(
@@ -40,7 +51,15 @@ struct ListCommand: ParsableCommand {
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show one certificate of the issuance ledger by serial (hex, any case, colons allowed)."
+        abstract: "Show one certificate of the issuance ledger by serial (hex, any case, colons allowed).",
+        discussion: """
+        Prints the certificate's record (subject, SANs, validity, source file, request \
+        digest, status and revocation), or with --der or --pem the certificate itself. The \
+        ledger is opened read-only.
+
+        Exit status: 0; 1 when the ledger has no certificate with that serial; 2 when the \
+        configuration or the ledger cannot be read.
+        """
     )
 
     @OptionGroup var config: ConfigOption
@@ -56,7 +75,7 @@ struct ShowCommand: ParsableCommand {
         valueName: "FILE"))
     var ledgerFile: String?
 
-    @Argument(help: "The serial number.")
+    @Argument(help: ArgumentHelp("The serial number, as dropca list or openssl x509 -serial print it.", valueName: "serial"))
     var serial: String
 
     func validate() throws {

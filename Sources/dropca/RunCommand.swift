@@ -6,19 +6,35 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run the daemon in the foreground (systemd Type=notify).",
         discussion: """
-        SIGTERM or SIGINT: finish the files in progress and exit 0. SIGHUP: reload the \
-        configuration and CA; an invalid one is refused and the running one kept. A second \
-        instance on the same state directory exits 2 at once. A ledger that is missing, \
-        empty, replaced or damaged while the state directory or the outbox shows that one \
-        existed is refused (exit 2); a ledger deleted, replaced or truncated while dropca runs \
-        ends it (exit 1). Exit status: 0 after a stop, 1 on a fatal error, 2 when dropca \
-        refuses to start.
+        The daemon watches the inbox with inotify and handles every file in it exactly once: \
+        a certificate, DER-encoded, appears as outbox/STEM.cer (STEM is the file name without \
+        .csr, .req, .pem, .der, .p10 or .txt), a refused request moves to failed/ next to \
+        NAME.reason. Every certificate is recorded in the ledger, state.directory/ledger.sqlite, \
+        before it is published; every issuance and rejection is one journal record. It tells \
+        systemd when it is ready (Type=notify), reports its counts in STATUS= and pets the \
+        watchdog.
+
+        Signals: SIGTERM or SIGINT finish the files in progress and exit; SIGHUP reloads the \
+        configuration and the CA certificate (an invalid one is refused and the running one \
+        kept); SIGUSR1, sent by dropca revoke, publishes a new CRL.
+
+        The ledger is held like the inbox: one that is missing, empty, replaced or damaged \
+        while the state directory or the outbox shows that one existed is refused at start \
+        (see --new-ledger), and one deleted, replaced or truncated while dropca runs ends it.
+
+        Exit status: 0 after SIGTERM or SIGINT; 1 on a fatal error, such as a lost inbox or \
+        ledger (the unit's Restart=on-failure starts it again); 2 when the configuration or \
+        the CA does not load, another dropca run already uses the same state directory, or \
+        the ledger is refused.
         """
     )
 
     @OptionGroup var config: ConfigOption
 
-    @Option(name: .customLong("log-target"), help: "journal, stderr or auto (journal when stderr is connected to journald).")
+    @Option(
+        name: .customLong("log-target"),
+        help: ArgumentHelp("Where log records go: journal, stderr, or auto (journal when stderr is connected to journald).", valueName: "target")
+    )
     var logTarget: LogTarget = .auto
 
     @Flag(name: .customLong("new-ledger"), help: ArgumentHelp(

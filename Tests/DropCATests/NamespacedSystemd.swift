@@ -9,8 +9,15 @@ import TestSupport
 /// `/var/lib/dropca` appear; the spool is the machine's, and the service logs to the
 /// machine's journald. Killing the namespace's PID 1 ends everything in it.
 ///
+/// Or, `init(booting:)`, the systemd of a Debian root that the package was installed into,
+/// booted there the way systemd-nspawn would boot a container: the root becomes the
+/// namespace's `/`, and its systemd runs the package's own unit from
+/// /lib/systemd/system, its /usr/bin/dropca and its /etc/dropca, with its own dropca user.
+///
 /// Only for machines not booted with systemd (CI sandboxes, containers): a second systemd
-/// next to a running one would share its control groups.
+/// next to a running one would share its control groups. For the same reason the tests
+/// that start one run one after the other (they are all in `SFTPEndToEndTests`, a
+/// serialized suite).
 final class NamespacedSystemd: @unchecked Sendable {
     static let systemd = "/lib/systemd/systemd"
     static let journalSocket = "/run/systemd/journal/socket"
@@ -65,7 +72,54 @@ final class NamespacedSystemd: @unchecked Sendable {
         exec env container=dropca-test \(systemd) --unit=dropca-test.target --show-status=no --log-target=journal
         """
 
+    /// Runs in the new namespaces before the root's systemd; $1 is the test's folder, $2
+    /// the root.
+    ///
+    /// The root's units and their folders stay as the package left them, so that dpkg
+    /// and systemctl work on the real files, and systemd starts nothing but the test's
+    /// target, which wants nothing: `systemctl enable --now dropca` starts the service, as
+    /// an operator does. Two things differ from a booted machine, both so that nothing acts
+    /// on the machine around the namespace: dropca.service gets the same drop-in as above
+    /// (no default dependencies: sysinit.target would start systemd-sysctl,
+    /// systemd-modules-load and the like against this machine's kernel), and the root's
+    /// generators do not run (they would read this machine's disks and consoles).
+    static let bootScript = """
+        #!/bin/bash
+        set -euo pipefail
+        lab=$1
+        root=$2
+        mount --make-rprivate /
+        mount --bind "$root" "$root"
+        mount -t proc proc "$root/proc"
+        mount --rbind /sys "$root/sys"
+        mount --rbind /dev "$root/dev"
+        for folder in "$root/usr/lib/systemd/system-generators" "$root/etc/systemd/system-generators"; do
+          if [ -d "$folder" ]; then mount -t tmpfs -o mode=0755 tmpfs "$folder"; fi
+        done
+        # A /run of its own that still reaches the machine's journald.
+        mount -t tmpfs -o mode=0755 tmpfs "$root/run"
+        mkdir -p "$root/run/systemd/journal" "$root/run/systemd/system/dropca.service.d" "$root/run/host"
+        for socket in socket stdout; do
+          touch "$root/run/systemd/journal/$socket"
+          mount --bind /run/systemd/journal/$socket "$root/run/systemd/journal/$socket"
+        done
+        cp "$lab/units/dropca-test.target" "$root/run/systemd/system/"
+        cp "$lab/units/test.conf" "$root/run/systemd/system/dropca.service.d/"
+        mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+        cd "$root"
+        pivot_root . run/host
+        umount -l /run/host
+        rmdir /run/host
+        mount --make-rshared /
+        exec env container=dropca-test /lib/systemd/systemd --unit=dropca-test.target --show-status=no --log-target=journal
+        """
+
+    /// The Debian root it boots (`init(booting:)`), or nil for the machine's own with the
+    /// shipped files laid over it.
+    let bootedRoot: String?
+
     init() throws {
+        bootedRoot = nil
         directory = try TemporaryDirectory(prefix: "dropca-systemd")
         chmod(directory.url.path, 0o755)
         let manager = FileManager.default
@@ -86,8 +140,25 @@ final class NamespacedSystemd: @unchecked Sendable {
         try "[Unit]\nDescription=dropca under test\nDefaultDependencies=no\nWants=dropca.service\n"
             .write(toFile: directory.path("units/dropca-test.target"), atomically: true, encoding: .utf8)
         try "[Unit]\nDefaultDependencies=no\n".write(toFile: directory.path("units/test.conf"), atomically: true, encoding: .utf8)
+        try start(script: Self.setupScript, arguments: [directory.url.path])
+    }
+
+    /// Boots the systemd installed in `root` (see `bootScript`). Its dropca.service is not
+    /// started: that is the test's `systemctl enable --now dropca`.
+    init(booting root: String) throws {
+        bootedRoot = root
+        directory = try TemporaryDirectory(prefix: "dropca-systemd")
+        chmod(directory.url.path, 0o755)
+        try FileManager.default.createDirectory(atPath: directory.path("units"), withIntermediateDirectories: true)
+        try "[Unit]\nDescription=dropca under test, started by systemctl\nDefaultDependencies=no\n"
+            .write(toFile: directory.path("units/dropca-test.target"), atomically: true, encoding: .utf8)
+        try "[Unit]\nDefaultDependencies=no\n".write(toFile: directory.path("units/test.conf"), atomically: true, encoding: .utf8)
+        try start(script: Self.bootScript, arguments: [directory.url.path, root])
+    }
+
+    private func start(script text: String, arguments: [String]) throws {
         let script = directory.path("setup")
-        try Self.setupScript.write(toFile: script, atomically: true, encoding: .utf8)
+        try text.write(toFile: script, atomically: true, encoding: .utf8)
 
         // --kill-child: when unshare goes, its child (systemd, PID 1) and so the whole
         // namespace get SIGKILL. `timeout` bounds its life should the test process die, and
@@ -98,8 +169,8 @@ final class NamespacedSystemd: @unchecked Sendable {
         process.arguments = [
             "-s", "KILL", "600",
             "/usr/bin/unshare", "--pid", "--mount", "--uts", "--ipc", "--fork", "--mount-proc", "--kill-child=SIGKILL",
-            "/bin/bash", script, directory.url.path,
-        ]
+            "/bin/bash", script,
+        ] + arguments
         process.standardOutput = try DaemonHarness.openForAppending(logPath)
         process.standardError = try DaemonHarness.openForAppending(logPath)
         try process.run()
@@ -122,6 +193,18 @@ final class NamespacedSystemd: @unchecked Sendable {
     func systemctl(_ arguments: [String]) throws -> ToolResult {
         try ExternalTool.run("timeout", ["-s", "KILL", "30", "nsenter", "-t", "\(pid)", "-m", "-p", "systemctl", "--no-pager"] + arguments)
     }
+
+    /// `COMMAND` run in the namespace, as on the booted machine: its file system (for a
+    /// booted root, the root's own tools), its PID namespace, a plain environment.
+    func run(_ command: [String], timeout: Int = 120) throws -> ToolResult {
+        try ExternalTool.run("timeout", [
+            "-s", "KILL", "\(timeout)", "nsenter", "-t", "\(pid)", "-m", "-p",
+            "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "DEBIAN_FRONTEND=noninteractive",
+        ] + command)
+    }
+
+    /// A path of the namespace's file system as this process reaches it.
+    func seen(_ path: String) -> String { "/proc/\(pid)/root" + path }
 
     /// One property of a unit (`systemctl show -p NAME --value`).
     func property(_ name: String, of unit: String = "dropca.service") throws -> String {

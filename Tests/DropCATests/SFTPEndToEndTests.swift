@@ -7,8 +7,12 @@ import Testing
 /// shipped drop-in, and dropca with exactly the service's identity and capability. The
 /// appliance uploads a request over SFTP and fetches its certificate the same way.
 ///
-/// Both tests use the machine's /var/spool/dropca, so they run one after the other; each
-/// removes the files it made there (names starting with its own prefix).
+/// The first two use the machine's /var/spool/dropca, so they run one after the other; each
+/// removes the files it made there (names starting with its own prefix). The third
+/// (`theDebianPackageInstallsServesAndRemovesAsTheREADMESays`, in
+/// SFTPEndToEndTests+DebianPackage.swift) does the same with the Debian package in a
+/// Debian root of its own; it is in this serialized suite because it, too, starts a
+/// systemd, and only one may run at a time.
 @Suite(.serialized, .enabled(if: getuid() == 0, "needs root: applies the shipped sysusers and tmpfiles files, creates an appliance account, runs sshd and switches to the dropca user"))
 struct SFTPEndToEndTests {
     static let appliance = InstalledLayout.applianceName

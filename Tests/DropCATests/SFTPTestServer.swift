@@ -5,6 +5,10 @@ import TestSupport
 /// the shipped `etc/ssh/sshd_config.d/dropca.conf` included as it is, one appliance key.
 /// Its own host key, key file and log live in a temporary folder; the machine's sshd
 /// configuration is not read.
+///
+/// With `root`, it is the sshd installed in that file system (a Debian root the package
+/// was installed into), run chrooted there, so that its accounts, its `dropca-drop`
+/// group and its /var/spool/dropca are the root's; `dropIn` is then a path inside the root.
 final class SFTPTestServer: @unchecked Sendable {
     let directory: TemporaryDirectory
     let port: UInt16
@@ -13,8 +17,15 @@ final class SFTPTestServer: @unchecked Sendable {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
     private var process: Process?
 
-    init(appliance: String) throws {
-        directory = try TemporaryDirectory(prefix: "dropca-sshd")
+    init(appliance: String, dropIn: String = ShippedFiles.sshdDropIn, root: String? = nil) throws {
+        directory = try root.map { try TemporaryDirectory(in: $0 + "/tmp", prefix: "dropca-sshd") } ?? TemporaryDirectory(prefix: "dropca-sshd")
+        // What sshd, chrooted into `root`, calls a path of the test's (all of them are in there).
+        let rootPath = root.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
+        let seen = { (path: String) -> String in
+            guard let rootPath else { return path }
+            return String(URL(fileURLWithPath: path).resolvingSymlinksInPath().path.dropFirst(rootPath.count))
+        }
+        let sshd = root.map { ["/usr/sbin/chroot", $0, "/usr/sbin/sshd"] } ?? ["/usr/sbin/sshd"]
         clientKey = directory.path("appliance_key")
         for key in ["host_key", "appliance_key"] {
             let made = try ExternalTool.run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "dropca-test", "-f", directory.path(key)])
@@ -35,25 +46,25 @@ final class SFTPTestServer: @unchecked Sendable {
         let config = """
             ListenAddress 127.0.0.1
             Port \(port)
-            HostKey \(directory.path("host_key"))
+            HostKey \(seen(directory.path("host_key")))
             PidFile none
             UsePAM no
             PubkeyAuthentication yes
             PasswordAuthentication no
             KbdInteractiveAuthentication no
-            AuthorizedKeysFile \(keys)/%u
+            AuthorizedKeysFile \(seen(keys))/%u
             StrictModes no
             LogLevel VERBOSE
             Subsystem sftp internal-sftp
-            Include \(ShippedFiles.sshdDropIn)
+            Include \(dropIn)
 
             """
         let configPath = directory.path("sshd_config")
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         // The privilege separation folder that the openssh-server package's service makes.
-        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try FileManager.default.createDirectory(atPath: (root ?? "") + "/run/sshd", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
 
-        let check = try ExternalTool.run("/usr/sbin/sshd", ["-t", "-f", configPath])
+        let check = try ExternalTool.run(sshd[0], Array(sshd.dropFirst()) + ["-t", "-f", seen(configPath)])
         guard check.succeeded else { throw HarnessError("sshd -t: \(check.output)") }
 
         // sshd closes every descriptor it inherits, among them the one Foundation's Process
@@ -63,7 +74,7 @@ final class SFTPTestServer: @unchecked Sendable {
         // the test process die.
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        process.arguments = ["-s", "KILL", "600", "/usr/sbin/sshd", "-D", "-e", "-f", configPath]
+        process.arguments = ["-s", "KILL", "600"] + sshd + ["-D", "-e", "-f", seen(configPath)]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try DaemonHarness.openForAppending(logPath)
         try process.run()

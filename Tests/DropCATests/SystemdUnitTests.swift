@@ -4,7 +4,8 @@ import Testing
 
 /// The files that make dropca a systemd service — `systemd/dropca.service`, `.sysusers`,
 /// `.tmpfiles`, the example configuration and `scripts/install` — judged by systemd's own
-/// tools (README, "Deploying"). What they do on a running machine is SFTPEndToEndTests' part.
+/// tools (README, "Deploying"). What they do on a running machine is SFTPEndToEndTests' part;
+/// the Debian package made of them is DebianPackageTests'.
 @Suite struct SystemdUnitTests {
     static let isRoot = getuid() == 0
 
@@ -142,6 +143,12 @@ import Testing
             ("etc/dropca/dropca.toml", ShippedFiles.exampleConfiguration, 0o644),
             ("usr/share/doc/dropca/README.md", ShippedFiles.path("README.md"), 0o644),
             ("usr/share/doc/dropca/examples/nginx-dropca-pki.conf", ShippedFiles.path("etc/nginx/dropca-pki.conf"), 0o644),
+            // Generated from the command line (scripts/generate-man, `--generate-completion-script`).
+            ("usr/share/man/man1/dropca.1", nil, 0o644),
+            ("usr/share/man/man1/dropca-run.1", nil, 0o644),
+            ("usr/share/bash-completion/completions/dropca", nil, 0o644),
+            ("usr/share/zsh/vendor-completions/_dropca", nil, 0o644),
+            ("usr/share/fish/vendor_completions.d/dropca.fish", nil, 0o644),
         ]
         for (path, source, mode) in installed {
             let attributes = try FileManager.default.attributesOfItem(atPath: stage.path(path))

@@ -69,8 +69,14 @@ private func isWildcardNameFinding(_ finding: String) -> Bool {
 public final class TemporaryDirectory: @unchecked Sendable {
     public let url: URL
 
-    public init(prefix: String = "dropca-test") throws {
-        var template = Array((NSTemporaryDirectory() + "/\(prefix)-XXXXXX").utf8CString)
+    public convenience init(prefix: String = "dropca-test") throws {
+        try self.init(in: NSTemporaryDirectory(), prefix: prefix)
+    }
+
+    /// A new folder inside `parent` (e.g. a file system root the test made) rather than
+    /// the temporary folder.
+    public init(in parent: String, prefix: String) throws {
+        var template = Array((parent + "/\(prefix)-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw FieldError("mkdtemp failed") }
         url = URL(fileURLWithPath: String(cString: made))
     }
