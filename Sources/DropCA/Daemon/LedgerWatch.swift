@@ -14,19 +14,12 @@ import Synchronization
 /// be published whose record went to a lost file: it `stat`s the path after every commit
 /// that records certificates (`Ledger.apply`).
 final class LedgerWatch: Sendable {
-    private struct State {
-        var stopRequested = false
-        var loss: LedgerLoss?
-        var sleepers = Sleepers.SleeperCount()
-    }
-
     static let interval: TimeInterval = 0.5
 
     private let ledger: Ledger
     private let onLoss: @Sendable () -> Void
-    private let state = Mutex(State())
-    private let sleepers = Sleepers()
-    private let finished = DispatchGroup()
+    private let found = Mutex<LedgerLoss?>(nil)
+    private let thread = PeriodicThread(name: "dropca-ledger-watch")
 
     init(ledger: Ledger, onLoss: @escaping @Sendable () -> Void) {
         self.ledger = ledger
@@ -34,43 +27,19 @@ final class LedgerWatch: Sendable {
     }
 
     /// The loss that stopped the daemon, if one did.
-    var loss: LedgerLoss? { state.withLock { $0.loss } }
+    var loss: LedgerLoss? { found.withLock { $0 } }
 
     func start() {
-        finished.enter()
-        let thread = Thread { [self] in
-            run()
-            finished.leave()
+        thread.start { [self] in
+            guard let loss = ledger.loss() else { return Self.interval }
+            found.withLock { $0 = loss }
+            onLoss()
+            return nil
         }
-        thread.name = "dropca-ledger-watch"
-        thread.start()
     }
 
     /// Ends the thread and waits for it: the ledger may be closed after this returns.
     func stop() {
-        let woken = state.withLock { state -> Int in
-            state.stopRequested = true
-            return state.sleepers.leave()
-        }
-        sleepers.wake(woken)
-        finished.wait()
-    }
-
-    private func run() {
-        while true {
-            if let loss = ledger.loss() {
-                state.withLock { $0.loss = loss }
-                onLoss()
-                return
-            }
-            let stopping = state.withLock { state -> Bool in
-                if !state.stopRequested { state.sleepers.enter() }
-                return state.stopRequested
-            }
-            if stopping { return }
-            sleepers.sleep(until: .now() + Self.interval) {
-                state.withLock { $0.sleepers.withdraw() }
-            }
-        }
+        thread.stop()
     }
 }

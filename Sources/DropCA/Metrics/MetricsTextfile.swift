@@ -11,23 +11,16 @@ import Synchronization
 /// after a crash. A failure (the folder missing or not writable) is logged once until a
 /// write works again; it never stops the daemon.
 ///
-/// A thread of its own that sleeps between writes (``Sleepers``); `stop()` wakes it for
-/// the last write and waits for it.
+/// A ``PeriodicThread`` of its own; `stop()` wakes it for the last write and waits for it.
 final class MetricsTextfile: Sendable {
     private let path: String
     private let metrics: DaemonMetrics
     private let snapshot: @Sendable () -> DaemonMetrics.Snapshot
     private let log: DaemonLog
 
-    private struct State {
-        var stopRequested = false
-        var failing = false
-        var sleepers = Sleepers.SleeperCount()
-    }
-
-    private let state = Mutex(State())
-    private let sleepers = Sleepers()
-    private let finished = DispatchGroup()
+    /// Whether the last write failed, so that a failure is logged once until one works.
+    private let failing = Mutex(false)
+    private let thread = PeriodicThread(name: "dropca-metrics")
 
     init(path: String, metrics: DaemonMetrics, log: DaemonLog, snapshot: @escaping @Sendable () -> DaemonMetrics.Snapshot) {
         self.path = path
@@ -37,42 +30,17 @@ final class MetricsTextfile: Sendable {
     }
 
     func start() {
-        finished.enter()
-        let thread = Thread { [self] in
-            run()
-            finished.leave()
-        }
-        thread.name = "dropca-metrics"
-        thread.start()
+        thread.start(
+            turn: { [self] in
+                write()
+                return TimeInterval(Configuration.MetricsSettings.interval.components.seconds)
+            },
+            final: { [self] in write() })
     }
 
     /// Wakes the thread for a last write and waits until it is done.
     func stop() {
-        let woken = state.withLock { state -> Int in
-            state.stopRequested = true
-            return state.sleepers.leave()
-        }
-        sleepers.wake(woken)
-        finished.wait()
-    }
-
-    private func run() {
-        while true {
-            write()
-            let deadline = DispatchTime.now() + .seconds(Int(Configuration.MetricsSettings.interval.components.seconds))
-            while DispatchTime.now() < deadline {
-                let stopping = state.withLock { state -> Bool in
-                    if state.stopRequested { return true }
-                    state.sleepers.enter()
-                    return false
-                }
-                if stopping {
-                    write()
-                    return
-                }
-                sleepers.sleep(until: deadline) { state.withLock { $0.sleepers.withdraw() } }
-            }
-        }
+        thread.stop()
     }
 
     /// One atomic rewrite of the file.
@@ -92,16 +60,16 @@ final class MetricsTextfile: Sendable {
                 unlink(temporary)
                 throw failure
             }
-            let recovered = state.withLock { state -> Bool in
-                defer { state.failing = false }
-                return state.failing
+            let recovered = failing.withLock { failing -> Bool in
+                defer { failing = false }
+                return failing
             }
             if recovered { log.failure("metrics are written to \(path) again") }
         } catch {
             unlink(temporary)
-            let first = state.withLock { state -> Bool in
-                defer { state.failing = true }
-                return !state.failing
+            let first = failing.withLock { failing -> Bool in
+                defer { failing = true }
+                return !failing
             }
             if first { log.failure("cannot write metrics to \(path): \(error); trying again every 15 s") }
         }
