@@ -11,7 +11,9 @@ import Testing
         let outstanding = Counter(3)
         let gatherer = DispatchGroup()
         let batch = Box()
-        DispatchQueue.global().async(group: gatherer) {
+        gatherer.enter()
+        Thread.detachNewThread {
+            defer { gatherer.leave() }
             // A deadline far beyond the test's patience: only a wake-up can end it.
             batch.items = queue.popBatch(waitingUpTo: 60, target: 256, gather: 600) { outstanding.value > 0 }
         }
@@ -33,7 +35,9 @@ import Testing
         let outstanding = Counter(1)
         let gatherer = DispatchGroup()
         let batch = Box()
-        DispatchQueue.global().async(group: gatherer) {
+        gatherer.enter()
+        Thread.detachNewThread {
+            defer { gatherer.leave() }
             batch.items = queue.popBatch(waitingUpTo: 60, target: 256, gather: 600) {
                 let more = outstanding.value > 0
                 if more {
@@ -69,7 +73,9 @@ import Testing
         let gatherer = DispatchGroup()
         let batch = Box()
         let started = Date()
-        DispatchQueue.global().async(group: gatherer) {
+        gatherer.enter()
+        Thread.detachNewThread {
+            defer { gatherer.leave() }
             batch.items = queue.popBatch(waitingUpTo: 1, target: 256, gather: 0.3) { true }
         }
         Thread.sleep(forTimeInterval: 0.05)

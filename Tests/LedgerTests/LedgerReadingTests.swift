@@ -168,7 +168,9 @@ struct LedgerReadingTests {
         let inTransaction = DispatchSemaphore(value: 0)
         let mayCommit = DispatchSemaphore(value: 0)
         let finished = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        // A thread of its own: Dispatch's global pool is shared with the test runner, whose
+        // blocked tests can leave it no thread to start this one on.
+        Thread.detachNewThread {
             try? writer.write { db in
                 try IssuanceRow(Fixtures.issuance(4)).insert(db)
                 inTransaction.signal()
