@@ -78,6 +78,15 @@ final class FolderHandle: Sendable {
         return EntryStatus(info)
     }
 
+    /// The bytes of a regular file of this folder (not following links, at most `limit`),
+    /// or nil when it cannot be read: for files of our own, such as the outbox's CA copy.
+    func read(_ name: SpoolName, limit: Int) -> [UInt8]? {
+        let fd = SystemCall.retrying { openat(descriptor, name.cString, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return try? SystemCall.readAtMost(fd, limit: limit).get()
+    }
+
     /// `fsync` of the folder itself: makes creations, renames and removals in it durable.
     func sync() throws {
         guard SystemCall.retrying({ fsync(descriptor) }) == 0 else {
