@@ -63,7 +63,7 @@ public enum ConfigurationCheck {
         if let problem = stateDirectoryProblem(configuration.state.directory) {
             report.errors.append("state.directory = \(configuration.state.directory): \(problem)")
         }
-        let admission = LedgerAdmission.judge(stateDirectory: configuration.state.directory, outbox: configuration.spool.outbox, checkIntegrity: true)
+        let admission = LedgerAdmission.judge(configuration, checkIntegrity: true)
         switch admission.verdict {
         case .refuse(let reason):
             report.errors.append(reason)

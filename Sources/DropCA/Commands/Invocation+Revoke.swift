@@ -84,7 +84,7 @@ extension Invocation {
         // Only into the ledger the daemon would take: a revocation written into an empty or
         // replaced file (which opening it read-write would also give tables and a new id)
         // would be lost with it. The integrity check is the daemon's and check-config's.
-        switch LedgerAdmission.judge(stateDirectory: state, outbox: configuration.spool.outbox, checkIntegrity: false).verdict {
+        switch LedgerAdmission.judge(stateDirectory: state, outboxes: configuration.profiles.map(\.spool.outbox), checkIntegrity: false).verdict {
         case .refuse(let reason):
             throw CommandFailure(status: 2, lines: ["dropca revoke: \(reason)"])
         case .create:

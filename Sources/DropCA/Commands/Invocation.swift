@@ -35,6 +35,13 @@ public struct Invocation: Sendable {
         let issuer = try AuthorityLoader.issuer(for: configuration, environment: environment, now: now)
         return (configuration, issuer)
     }
+
+    /// The configuration and everything the daemon issues by: every profile's issuer over
+    /// one CA, and the output encoder (``IssuanceRules``); at start and on SIGHUP.
+    func loadRules(now: Date = Date()) throws(StartupError) -> (configuration: Configuration, rules: IssuanceRules) {
+        let configuration = try loadConfiguration()
+        return (configuration, try IssuanceRules.load(configuration, environment: environment, now: now))
+    }
 }
 
 /// Where `dropca run` sends its log records (`--log-target`); the journal target's own type.
