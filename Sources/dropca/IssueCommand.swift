@@ -4,7 +4,7 @@ import DropCA
 struct IssueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "issue",
-        abstract: "Issue certificates for request files, with the daemon's policy; writes DER.",
+        abstract: "Issue certificates for request files, with a profile's policy; writes its outputs (DER unless it says otherwise).",
         discussion: """
         Exit status: 0 when every request was issued, 1 when any was rejected (the reason for \
         each is on standard error), 2 for a usage or configuration error.
@@ -13,11 +13,15 @@ struct IssueCommand: ParsableCommand {
 
     @OptionGroup var config: ConfigOption
 
-    @Option(name: .short, help: "Write the certificate here (one request only; - for standard output).")
+    @Option(name: .short, help: "Write the certificate here (one request, and a profile with one output, only; - for standard output).")
     var output: String?
 
-    @Option(name: .customLong("out-dir"), help: "Write STEM.cer for each request into this folder (default: the current folder).")
+    @Option(name: .customLong("out-dir"), help: "Write STEM.cer (and the profile's other outputs) for each request into this folder (default: the current folder).")
     var outDirectory: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Issue with this [profiles.NAME]'s policy and outputs (default: the top-level one).", valueName: "NAME"))
+    var profile: String?
 
     @Argument(help: "Request files: DER, PEM or bare base64.")
     var requests: [String]
@@ -38,7 +42,7 @@ struct IssueCommand: ParsableCommand {
         let destination: OneShotIssuance.Destination = output.map { .file($0) } ?? .directory(outDirectory ?? ".")
         let outcomes: [OneShotIssuance.Outcome]
         do {
-            outcomes = try config.invocation.issue(files: requests, destination: destination)
+            outcomes = try config.invocation.issue(files: requests, destination: destination, profile: profile)
         } catch {
             throw CommandFailure(status: error.status, lines: error.lines.map { "dropca issue: \($0)" }).exit()
         }
