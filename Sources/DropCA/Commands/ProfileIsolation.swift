@@ -27,11 +27,22 @@ enum ProfileIsolation {
                     // Without search permission the folder's entries cannot be reached.
                     guard !access.isEmpty, bits & 0o1 != 0 else { continue }
                     let through = info.st_gid == group ? "its group" : "everyone"
-                    warnings.append("the uploaders of profile \(uploader.name) (group \(name(of: group)), which may write \(uploader.spool.inbox)) could \(access.joined(separator: " and ")) profile \(other.name)'s \(folder) \(path) (group \(name(of: info.st_gid)), mode \(String(info.st_mode & 0o7777, radix: 8)): \(through) may); give each profile a group of its own (README: Adding a profile)")
+                    warnings.append("the uploaders of profile \(uploader.name) (group \(name(of: group)), which may write \(uploader.spool.inbox)) could \(access.joined(separator: " and ")) \(possessive(other.name)) \(folder) \(path) (group \(name(of: info.st_gid)), mode \(octal(info.st_mode & 0o7777)): \(through) may); give each profile a group of its own (README: Adding a profile)")
                 }
             }
         }
         return warnings
+    }
+
+    /// "profile printers'", "profile default's", as the name rules' reasons say it.
+    private static func possessive(_ profile: String) -> String {
+        profile.hasSuffix("s") ? "profile \(profile)'" : "profile \(profile)'s"
+    }
+
+    /// `2750`, `0755`: as `chmod` and `stat` write modes.
+    private static func octal(_ mode: mode_t) -> String {
+        let digits = String(mode, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 
     private static func status(_ path: String) -> stat? {
