@@ -223,6 +223,41 @@ import Testing
         #expect(try daemon.stop() == 0)
     }
 
+    /// Every outbox's `.ca.cer` follows the CA in force: a reload with another CA replaces
+    /// it in each, and what is issued after verifies against it.
+    @Test(.timeLimit(.minutes(1)))
+    func eachOutboxKeepsTheCAInForceAfterAReloadWithANewCA() throws {
+        let daemon = try DaemonHarness()
+        try ProfileFixtures.addProfile("printers", to: daemon, body: "outputs = [\"pem\"]")
+        let printers = (inbox: ProfileFixtures.folder(daemon, "printers", "inbox"), outbox: ProfileFixtures.folder(daemon, "printers", "outbox"))
+        let outboxes = [daemon.outbox, printers.outbox]
+        try daemon.start()
+        let first = try ProfileFixtures.der(ofPEM: daemon.root + "/ca/ca.pem")
+        for outbox in outboxes { #expect(FileManager.default.contents(atPath: outbox + "/.ca.cer").map { [UInt8]($0) } == first) }
+
+        let other = try TemporaryDirectory(prefix: "dropca-other-ca")
+        let made = try DropCABinary.run(["init", "--dir", other.path("dev")])
+        try #require(made.succeeded, "\(made.output)")
+        for file in ["ca.pem", "ca.key"] {
+            try FileManager.default.removeItem(atPath: daemon.root + "/ca/" + file)
+            try FileManager.default.copyItem(atPath: other.path("dev/ca/" + file), toPath: daemon.root + "/ca/" + file)
+        }
+        let second = try ProfileFixtures.der(ofPEM: daemon.root + "/ca/ca.pem")
+        #expect(second != first)
+        daemon.signal(SIGHUP)
+        try daemon.waitFor("the reload", timeout: 10) { daemon.logText.contains("configuration reloaded") }
+        for outbox in outboxes {
+            try daemon.waitFor("\(outbox)/.ca.cer to hold the new CA", timeout: 5) {
+                FileManager.default.contents(atPath: outbox + "/.ca.cer").map { [UInt8]($0) } == second
+            }
+        }
+        try Data(SampleRequests.p256).write(to: URL(fileURLWithPath: printers.inbox + "/after.csr"))
+        try daemon.waitFor("after.pem", timeout: 20) { FileManager.default.fileExists(atPath: printers.outbox + "/after.pem") }
+        let verify = try ExternalTool.run("openssl", ["verify", "-CAfile", daemon.root + "/ca/ca.pem", printers.outbox + "/after.pem"])
+        #expect(verify.succeeded, "\(verify.output)")
+        #expect(try daemon.stop() == 0)
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func losingANamedProfilesInboxIsFatal() throws {
         let daemon = try DaemonHarness()

@@ -64,7 +64,8 @@ final class Daemon: Sendable {
         for profile in spool.profiles {
             RejectionReconciliation(failed: profile.failed, profile: profile.name, ledger: spool.ledger, log: log).run()
         }
-        spool.publishIssuingCA(rulesBox.rules.authority)
+        let caCopies = IssuingCACopies(spools: spool.profiles, log: log)
+        caCopies.publish(rulesBox.rules.authority)
 
         // The watch is set before the startup scan, so nothing that arrives in between is
         // missed: one inotify descriptor, a watch per profile's inbox.
@@ -81,7 +82,7 @@ final class Daemon: Sendable {
                                               issuer: { rulesBox.issuer }, log: log)
         let metrics = configuration.metrics.textfile.map { _ in DaemonMetrics(version: version, profiles: configuration.profiles.map(\.name)) }
         let pipeline = Pipeline(
-            spool: spool, watcher: watcher, configuration: configuration, rulesBox: rulesBox,
+            spool: spool, watcher: watcher, configuration: configuration, rulesBox: rulesBox, caCopies: caCopies,
             counters: counters, log: log, notifier: notifier, metrics: metrics, extraStatus: { crl?.statusLine }
         )
         var textfile: MetricsTextfile? = nil
@@ -105,7 +106,7 @@ final class Daemon: Sendable {
         let signals = SignalRouting(
             stop: { pipeline.intake.stop() },
             reload: { [self] in
-                if reload(spool: spool) {
+                if reload(spool: spool, caCopies: caCopies) {
                     pipeline.issuerReplaced()
                 }
                 crl?.wake()
@@ -167,7 +168,7 @@ final class Daemon: Sendable {
     /// to the next file. A reload that adds or removes a profile is refused as a whole,
     /// with a line saying a restart is needed: the running daemon watches the inboxes it
     /// opened at start, and applying the rest without them would be half a reload.
-    private func reload(spool: SpoolResources) -> Bool {
+    private func reload(spool: SpoolResources, caCopies: IssuingCACopies) -> Bool {
         _ = notifier.reloading()
         defer { _ = notifier.ready() }
         let fresh: Configuration
@@ -202,7 +203,7 @@ final class Daemon: Sendable {
         if fresh.crl != configuration.crl { restartOnly.append("[crl]") }
         let newCA = rules.authority.certificateDER != rulesBox.rules.authority.certificateDER
         rulesBox.replace(with: rules)
-        if newCA { spool.publishIssuingCA(rules.authority) }
+        if newCA { caCopies.publish(rules.authority) }
         var summary = "configuration reloaded from \(invocation.configPath): \(rules.authority.summary)"
         if rules.profiles.count > 1 { summary += "; profiles \(rules.profiles.map(\.name).joined(separator: ", "))" }
         if !restartOnly.isEmpty {

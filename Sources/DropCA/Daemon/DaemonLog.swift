@@ -192,6 +192,11 @@ struct DaemonLog: Sendable {
         ])
     }
 
+    /// Something that failed before works now (outside the publisher's episodes).
+    func recovered(_ summary: String) {
+        logger.notice("\(summary)")
+    }
+
     func reconciled(_ summary: String) {
         logger.notice("\(summary)")
     }

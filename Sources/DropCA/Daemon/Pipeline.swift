@@ -20,6 +20,9 @@ final class Pipeline: Sendable {
     private let worker: IssuanceWorker
     private let publisher: Publisher
     private let outboxes: [Outbox]
+    /// The outboxes' copies of the CA certificate, retried after each batch where they failed.
+    private let caCopies: IssuingCACopies?
+    private let rulesBox: RulesBox
     private let counters: DaemonCounters
     /// Signed certificates the ledger could not record yet (``UnrecordedCertificates``).
     private let unrecorded: UnrecordedCertificates
@@ -29,7 +32,7 @@ final class Pipeline: Sendable {
     private let publishing = DispatchGroup()
 
     init(spool: SpoolResources, watcher: InboxWatcher, configuration: Configuration, rulesBox: RulesBox,
-         counters: DaemonCounters, log: DaemonLog, notifier: Notifier, metrics: DaemonMetrics? = nil, extraStatus: @escaping @Sendable () -> String? = { nil }) {
+         caCopies: IssuingCACopies? = nil, counters: DaemonCounters, log: DaemonLog, notifier: Notifier, metrics: DaemonMetrics? = nil, extraStatus: @escaping @Sendable () -> String? = { nil }) {
         let workerCount = configuration.daemon.effectiveWorkers
         let watching = spool.profiles.count == 1
             ? spool.profiles[0].inbox.path
@@ -37,6 +40,8 @@ final class Pipeline: Sendable {
         self.workerCount = workerCount
         self.counters = counters
         self.outboxes = spool.profiles.map(\.outbox)
+        self.caCopies = caCopies
+        self.rulesBox = rulesBox
         let unrecorded = UnrecordedCertificates()
         self.unrecorded = unrecorded
         let budget = ByteBudget(bytes: configuration.daemon.inputBudgetMiB << 20)
@@ -94,6 +99,7 @@ final class Pipeline: Sendable {
             }
         }
         let (publisher, intake, outboxes, counters, budget) = (self.publisher, self.intake, self.outboxes, self.counters, self.budget)
+        let (caCopies, rulesBox) = (self.caCopies, self.rulesBox)
         Self.thread(named: "dropca-publisher", group: publishing) {
             var state = Publisher.State()
             defer {
@@ -121,6 +127,7 @@ final class Pipeline: Sendable {
                 budget.release(held)
                 intake.finished(finished, retry: leftBehind)
                 for profile in touched { outboxes[profile].keepSpares() }
+                caCopies?.retry(rulesBox.rules.authority)
             }
         }
     }

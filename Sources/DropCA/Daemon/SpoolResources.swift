@@ -84,17 +84,4 @@ struct SpoolResources: Sendable {
             log.failure("cannot recover unpublished certificates: \(error)")
         }
     }
-
-    /// Puts the CA certificate of `authority` in every outbox (``Outbox/issuingCAName``),
-    /// at start and after a reload; a profile's outbox that cannot take it is logged, and
-    /// issuance goes on (the next start or reload tries again).
-    func publishIssuingCA(_ authority: CertificateAuthority) {
-        for spool in profiles {
-            do {
-                try spool.outbox.publishIssuingCA(authority.certificateDER)
-            } catch {
-                log.failure("cannot put the CA certificate in the outbox\(spool.qualifier) as \(Outbox.issuingCAName): \(error)")
-            }
-        }
-    }
 }
