@@ -223,6 +223,67 @@ import Testing
         #expect(try daemon.stop() == 0)
     }
 
+    /// A named profile's inbox has the hostile-inbox rules of the default one: links,
+    /// FIFOs, folders, oversized files and unsafe names end in its own failed folder with
+    /// reasons that name it, and no byte or certificate leaks anywhere.
+    @Test(.timeLimit(.minutes(1)))
+    func aNamedProfilesInboxRefusesHostileEntriesIntoItsOwnFailedFolder() throws {
+        let daemon = try DaemonHarness()
+        try ProfileFixtures.addProfile("printers", to: daemon, body: "outputs = [\"der\", \"p7b\"]")
+        let printers = (inbox: ProfileFixtures.folder(daemon, "printers", "inbox"), outbox: ProfileFixtures.folder(daemon, "printers", "outbox"),
+                        failed: ProfileFixtures.folder(daemon, "printers", "failed"))
+        try daemon.start()
+        #expect(symlink(daemon.root + "/ca/ca.key", printers.inbox + "/key-link.csr") == 0)
+        let outside = daemon.root + "/outside.csr"
+        try Data(SampleRequests.p256).write(to: URL(fileURLWithPath: outside))
+        #expect(link(outside, printers.inbox + "/hard-link.csr") == 0)
+        #expect(mkfifo(printers.inbox + "/fifo.csr", 0o644) == 0)
+        #expect(mkdir(printers.inbox + "/folder.csr", 0o755) == 0)
+        let big = try DaemonHarness.openForAppending(printers.inbox + "/big.csr")
+        try big.truncate(atOffset: 20 * 1024 * 1024)
+        try big.close()
+        try Data(SampleRequests.p256).write(to: URL(fileURLWithPath: printers.inbox + "/with space.csr"))
+        try daemon.waitFor("every hostile entry", timeout: 30) {
+            daemon.names(in: printers.failed).filter { $0.hasSuffix(".reason") }.count == 6
+        }
+        #expect(ProfileFixtures.outputs(in: printers.outbox).isEmpty && daemon.names(in: daemon.outbox).isEmpty)
+        #expect(daemon.names(in: daemon.failed).isEmpty, "nothing in the default profile's failed/")
+        #expect(daemon.names(in: printers.inbox).isEmpty)
+        for reason in daemon.names(in: printers.failed).filter({ $0.hasSuffix(".reason") }) {
+            let text = try String(contentsOfFile: printers.failed + "/" + reason, encoding: .utf8)
+            #expect(text.split(separator: "\n").first?.hasSuffix("(profile printers)") == true, "\(reason): \(text)")
+        }
+        var info = stat()
+        #expect(lstat(printers.failed + "/key-link.csr", &info) == 0 && info.st_mode & S_IFMT == S_IFLNK, "the link moved as a link")
+        #expect(!FileManager.default.fileExists(atPath: printers.failed + "/hard-link.csr"), "a hard link's name is removed, not kept")
+        #expect(try daemon.stop() == 0)
+    }
+
+    /// An inotify overflow while bursts wait in two inboxes: both are rescanned, and every
+    /// input of both is issued once.
+    @Test(.timeLimit(.minutes(6)))
+    func anOverflowRescansEveryInbox() throws {
+        let daemon = try DaemonHarness()
+        try ProfileFixtures.addProfile("printers", to: daemon)
+        let printers = (inbox: ProfileFixtures.folder(daemon, "printers", "inbox"), outbox: ProfileFixtures.folder(daemon, "printers", "outbox"))
+        try daemon.start()
+        daemon.signal(SIGSTOP)
+        let count = 9_000
+        for index in 0..<count {
+            try daemon.drop("d-\(index).csr", SampleRequests.p256)
+            try Data(SampleRequests.p256).write(to: URL(fileURLWithPath: printers.inbox + "/p-\(index).csr"))
+        }
+        daemon.signal(SIGCONT)
+        try daemon.waitFor("\(2 * count) certificates", timeout: 300) {
+            daemon.names(in: daemon.outbox).count + daemon.names(in: printers.outbox).count == 2 * count
+        }
+        #expect(daemon.logText.contains("overflowed"), "the burst must have overflowed the kernel's event queue")
+        try daemon.waitFor("the inboxes to empty", timeout: 30) { daemon.names(in: daemon.inbox).isEmpty && daemon.names(in: printers.inbox).isEmpty }
+        #expect(try daemon.stop() == 0)
+        #expect(try Self.sqlite(daemon, "SELECT profile, count(*), count(DISTINCT source_file) FROM issuance GROUP BY profile ORDER BY profile")
+                == ["default|\(count)|\(count)", "printers|\(count)|\(count)"])
+    }
+
     /// Every outbox's `.ca.cer` follows the CA in force: a reload with another CA replaces
     /// it in each, and what is issued after verifies against it.
     @Test(.timeLimit(.minutes(1)))
