@@ -100,6 +100,15 @@ final class FolderHandle: Sendable {
     /// four times the threads), 231 µs one after the other.
     static let parallelSyncs = 16
 
+    /// `fsync` of one file of this folder, opened again read-only (not following links);
+    /// nil when it worked, else the errno.
+    func syncFile(_ name: SpoolName) -> Int32? {
+        let fd = SystemCall.retrying { openat(descriptor, name.cString, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+        guard fd >= 0 else { return errno }
+        defer { close(fd) }
+        return SystemCall.retrying({ fsync(fd) }) == 0 ? nil : errno
+    }
+
     /// `fsync`s the named files of this folder, several at once (``ParallelCalls``): a
     /// batch of temporaries written with `sync: false` is durable when this returns.
     ///

@@ -154,13 +154,17 @@ public final class Outbox: Sendable {
 
     /// ``stage(_:)`` for items with several files each (`STEM` + each file's suffix): all
     /// of the batch's files are written and made durable together.
-    public func stage(files items: [(input: SpoolName, files: [OutboxFile])]) throws -> StagedBatch {
+    ///
+    /// With `syncing: false` the temporaries are written but not made durable: the caller
+    /// must pass the batch to ``synchronize(_:)`` (with other outboxes' batches, so that
+    /// the fsyncs of several profiles' outboxes run side by side) before publishing it.
+    public func stage(files items: [(input: SpoolName, files: [OutboxFile])], syncing: Bool = true) throws -> StagedBatch {
         let finalNames = items.map { item in item.files.map { SpoolName.outputName(forInput: item.input, suffix: $0.suffix) } }
         for name in finalNames.joined() where !name.isSingleComponent || name.bytes.first == UInt8(ascii: ".") {
             throw SpoolError(.invalidName, "cannot publish \(folder.display(name)): not a plain visible entry name")
         }
         let fileCount = items.reduce(0) { $0 + $1.files.count }
-        let syncEach = fileCount == 1
+        let syncEach = syncing && fileCount == 1
         var temporaries: [[SpoolName]] = []
         do {
             for item in items {
@@ -172,7 +176,7 @@ public final class Outbox: Sendable {
                     temporaries[temporaries.count - 1] = names
                 }
             }
-            if !syncEach {
+            if syncing && !syncEach {
                 try folder.syncTemporaries(Array(temporaries.joined()))
             }
         } catch {
@@ -197,7 +201,8 @@ public final class Outbox: Sendable {
     /// the failing item renamed before it stay, and its input (for which `afterEach` was
     /// not called) brings them all back at the next attempt.
     @discardableResult
-    public func publish(_ staged: StagedBatch, including: [Bool]? = nil, afterEach: (Int) -> Void = { _ in }) throws -> [SpoolName] {
+    public func publish(_ staged: StagedBatch, including: [Bool]? = nil, syncingFolder: Bool = true,
+                        afterEach: (Int) -> Void = { _ in }) throws -> [SpoolName] {
         guard staged.count > 0 else { return [] }
         var published: [SpoolName] = []
         var publishedItems = 0
@@ -221,8 +226,41 @@ public final class Outbox: Sendable {
             publishedItems += 1
             afterEach(index)
         }
-        if !published.isEmpty { try folder.sync() }
+        if syncingFolder && !published.isEmpty { try folder.sync() }
         return published
+    }
+
+    /// Makes the temporaries of batches staged with `syncing: false` durable, all of them
+    /// side by side (``FolderHandle/parallelSyncs`` at once, whatever outbox each is in),
+    /// and returns, per batch, nil or why it is not durable; a batch that is not is
+    /// discarded (its temporaries removed), as ``stage(files:syncing:)`` would have.
+    ///
+    /// Why across outboxes: a batch that spans ten profiles would otherwise pay ten rounds
+    /// of parallel fsyncs of a few files each, one outbox after the other, where one
+    /// profile pays one round for as many files.
+    public static func synchronize(_ batches: [(outbox: Outbox, staged: StagedBatch)]) -> [SpoolError?] {
+        var listed: [(batch: Int, folder: FolderHandle, name: SpoolName)] = []
+        for (index, batch) in batches.enumerated() {
+            for name in batch.staged.temporaries.joined() { listed.append((index, batch.outbox.folder, name)) }
+        }
+        let files = listed
+        let failures = FirstFailures(count: batches.count)
+        ParallelCalls.forEach(files.count, width: FolderHandle.parallelSyncs) { index in
+            let file = files[index]
+            if let code = file.folder.syncFile(file.name) {
+                failures.record(file.batch, SpoolError.system(.cannotSync, "cannot sync", path: file.folder.display(file.name), errno: code))
+            }
+        }
+        let results = failures.all
+        for (index, failure) in results.enumerated() where failure != nil {
+            batches[index].outbox.discard(batches[index].staged)
+        }
+        return results
+    }
+
+    /// `fsync` of the outbox folder, for batches published with `syncingFolder: false`.
+    public func synchronize() throws {
+        try folder.sync()
     }
 
     /// Removes a staged batch's temporaries without publishing any of them.
@@ -255,6 +293,19 @@ public struct OutboxFile: Sendable, Equatable {
         self.suffix = suffix
         self.bytes = bytes
     }
+}
+
+/// The first failure of each of several batches, recorded from several threads.
+final class FirstFailures: Sendable {
+    private let failures: Mutex<[SpoolError?]>
+
+    init(count: Int) { failures = Mutex(Array(repeating: nil, count: count)) }
+
+    func record(_ batch: Int, _ error: SpoolError) {
+        failures.withLock { if $0[batch] == nil { $0[batch] = error } }
+    }
+
+    var all: [SpoolError?] { failures.withLock { $0 } }
 }
 
 /// The outbox's spare temporaries.

@@ -55,6 +55,29 @@ struct OutboxFilesTests {
         #expect(try nameStrings(in: outboxPath) == [])
     }
 
+    /// Batches of several outboxes staged without syncing are made durable together, then
+    /// published with one folder fsync each, also side by side.
+    @Test func severalOutboxesBatchesAreSyncedTogether() throws {
+        let otherPath = try root.subfolder("other")
+        let (first, second) = (try Outbox(path: outboxPath), try Outbox(path: otherPath))
+        let a = try first.stage(files: [(input: "a.csr", files: Self.files(1))], syncing: false)
+        let b = try second.stage(files: [(input: "b.csr", files: Self.files(2)), (input: "c.csr", files: Self.files(3))], syncing: false)
+        #expect(Outbox.synchronize([(first, a), (second, b)]).allSatisfy { $0 == nil })
+        _ = try first.publish(a, syncingFolder: false)
+        _ = try second.publish(b, syncingFolder: false)
+        #expect(FolderSyncs.run([{ try first.synchronize() }, { try second.synchronize() }]).allSatisfy { $0 == nil })
+        #expect(try nameStrings(in: outboxPath) == ["a.cer", "a.chain.pem", "a.p7b", "a.pem"])
+        #expect(try nameStrings(in: otherPath).count == 8)
+        // A batch whose temporaries are gone is not durable, and only it is discarded.
+        let c = try first.stage(files: [(input: "d.csr", files: Self.files(4))], syncing: false)
+        let d = try second.stage(files: [(input: "e.csr", files: Self.files(5))], syncing: false)
+        for name in try nameStrings(in: outboxPath) where name.hasPrefix(".dropca-") { unlink(outboxPath + "/" + name) }
+        let results = Outbox.synchronize([(first, c), (second, d)])
+        #expect(results[0] != nil && results[1] == nil)
+        _ = try second.publish(d)
+        #expect(try nameStrings(in: otherPath).filter { $0.hasPrefix("e.") }.count == 4)
+    }
+
     @Test func theCACertificateIsKeptUnderAHiddenNameAndReplacedWhenItChanges() throws {
         let outbox = try Outbox(path: outboxPath)
         try outbox.publishIssuingCA([0x30, 1, 2])

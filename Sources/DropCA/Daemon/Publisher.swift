@@ -109,19 +109,35 @@ struct Publisher: Sendable {
         let stagingInput = groups.map { group in
             (outbox: group.spool.outbox, items: group.members.map { (input: candidates[$0].entry.name, files: candidates[$0].files) })
         }
+        // One profile's batch is staged and synced as before profiles; several profiles'
+        // temporaries are synced together, side by side (`Outbox.synchronize`).
         let staging = candidates.isEmpty ? nil : Concurrently { () -> [Result<Outbox.StagedBatch, any Error>] in
-            stagingInput.map { group in Result { try group.outbox.stage(files: group.items) } }
+            if stagingInput.count == 1 {
+                return stagingInput.map { group in Result { try group.outbox.stage(files: group.items) } }
+            }
+            var staged = stagingInput.map { group in Result { try group.outbox.stage(files: group.items, syncing: false) } }
+            let written = staged.indices.compactMap { index -> (Int, Outbox, Outbox.StagedBatch)? in
+                guard case .success(let batch) = staged[index] else { return nil }
+                return (index, stagingInput[index].outbox, batch)
+            }
+            for (failure, item) in zip(Outbox.synchronize(written.map { ($0.1, $0.2) }), written) {
+                if let failure { staged[item.0] = .failure(failure) }
+            }
+            return staged
         }
         let recorded = record(fresh, at: now, state: &state)
 
         // 2. Publish what the ledger holds, removing each input right after its files
-        // appear; drop the temporaries of what the ledger could not record.
+        // appear; drop the temporaries of what the ledger could not record. Then one fsync
+        // of each outbox that got files, side by side when there are several.
         var published: [(entry: InboxEntry, identity: FileIdentity, serial: String)] = []
         var publishedFresh: Set<InboxEntry> = []
         if let staging {
             let recordedEntries = Set(recorded.map(\.entry))
             // The closure does not throw (each profile's failure is in its own result).
             let staged = (try? staging.result()) ?? []
+            // Renamed in an outbox whose folder fsync is still to come.
+            var unsynced: [(spool: ProfileSpool, renamed: [Candidate], kept: [Candidate], intended: Int)] = []
             for (position, group) in groups.enumerated() {
                 let spool = group.spool
                 let members = group.members
@@ -133,7 +149,7 @@ struct Publisher: Sendable {
                 do {
                     guard position < staged.count else { throw SpoolError(.cannotWrite, "staging did not finish") }
                     let batch = try staged[position].get()
-                    try spool.outbox.publish(batch, including: keep) { index in
+                    try spool.outbox.publish(batch, including: keep, syncingFolder: false) { index in
                         let item = candidates[members[index]]
                         renamed.append(item)
                         do {
@@ -145,19 +161,8 @@ struct Publisher: Sendable {
                     }
                     // An input still in the inbox must keep its record unmarked: its next look
                     // then republishes this certificate instead of signing a new one.
-                    for item in renamed where !notRemoved.contains(item.entry) {
-                        published.append((item.entry, item.identity, item.serial))
-                        if item.isFresh { publishedFresh.insert(item.entry) }
-                    }
                     if !notRemoved.isEmpty { leftBehind = true }
-                    let wasFailing = state.episodes.isOpen(.publishCertificates, in: spool.qualifier)
-                    state.episodes.succeeded(.publishCertificates, in: spool.qualifier, log: log)
-                    // Temporaries a read-only or full outbox kept from being removed go now
-                    // that the outbox takes writes again.
-                    if wasFailing {
-                        spool.outbox.removeSpares()
-                        _ = try? spool.outbox.removeStaleTemporaries()
-                    }
+                    unsynced.append((spool, renamed, renamed.filter { !notRemoved.contains($0.entry) }, intended))
                 } catch {
                     // Nothing is marked published. Inputs not yet removed stay and their next
                     // look publishes them again; for those already removed (a rename or the
@@ -172,6 +177,31 @@ struct Publisher: Sendable {
                                           error: "\(removalFailures.count) requests, first \(first)", log: log)
                 } else if !renamed.isEmpty {
                     state.episodes.succeeded(.removeInputs, in: spool.qualifier, log: log)
+                }
+            }
+            let syncs: [@Sendable () throws -> Void] = unsynced.map { item in
+                let (outbox, renamed) = (item.spool.outbox, !item.renamed.isEmpty)
+                return { @Sendable in if renamed { try outbox.synchronize() } }
+            }
+            for (item, failure) in zip(unsynced, FolderSyncs.run(syncs)) {
+                let spool = item.spool
+                if let failure {
+                    state.episodes.failed(.publishCertificates, in: spool.qualifier, count: item.intended,
+                                          error: "\(item.intended) of \(item.intended) certificates: \(failure)", log: log)
+                    leftBehind = true
+                    continue
+                }
+                for candidate in item.kept {
+                    published.append((candidate.entry, candidate.identity, candidate.serial))
+                    if candidate.isFresh { publishedFresh.insert(candidate.entry) }
+                }
+                let wasFailing = state.episodes.isOpen(.publishCertificates, in: spool.qualifier)
+                state.episodes.succeeded(.publishCertificates, in: spool.qualifier, log: log)
+                // Temporaries a read-only or full outbox kept from being removed go now
+                // that the outbox takes writes again.
+                if wasFailing {
+                    spool.outbox.removeSpares()
+                    _ = try? spool.outbox.removeStaleTemporaries()
                 }
             }
         }
@@ -218,21 +248,24 @@ struct Publisher: Sendable {
                 state.episodes.succeeded(.rejectInputs, in: spool.qualifier, log: log)
             }
         }
-        // One fsync of each inbox that lost entries in this batch.
+        // One fsync of each inbox that lost entries in this batch, side by side.
         var touched: [Int] = []
         for index in published.map(\.entry.profile) + rejected.map(\.entry.profile) where !touched.contains(index) {
             touched.append(index)
         }
         var undurable: Set<Int> = []
-        for index in touched {
+        let inboxSyncs: [@Sendable () throws -> Void] = touched.map { index in
+            let inbox = spools[index].inbox
+            return { try inbox.synchronize() }
+        }
+        for (index, failure) in zip(touched, FolderSyncs.run(inboxSyncs)) {
             let spool = spools[index]
-            do {
-                try spool.inbox.synchronize()
-                state.episodes.succeeded(.syncInbox, in: spool.qualifier, log: log)
-            } catch {
+            if let failure {
                 let count = published.count { $0.entry.profile == index } + rejected.count { $0.entry.profile == index }
-                state.episodes.failed(.syncInbox, in: spool.qualifier, count: count, error: "\(error)", log: log)
+                state.episodes.failed(.syncInbox, in: spool.qualifier, count: count, error: "\(failure)", log: log)
                 undurable.insert(index)
+            } else {
+                state.episodes.succeeded(.syncInbox, in: spool.qualifier, log: log)
             }
         }
 
