@@ -183,6 +183,50 @@ import Testing
         }
     }
 
+    /// A certificate recorded but not marked published (a crash between the two) is
+    /// published again from the ledger's DER, every file of its profile's outputs: at start
+    /// when its input is gone, by a worker when its input is still there; never signed anew.
+    @Test(.timeLimit(.minutes(2)))
+    func recoveryWritesEveryFileOfTheProfileFromTheLedger() throws {
+        let daemon = try DaemonHarness()
+        try ProfileFixtures.addProfile("printers", to: daemon, body: "outputs = [\"der\", \"pem\", \"pem-chain\", \"p7b\"]")
+        let printers = (inbox: ProfileFixtures.folder(daemon, "printers", "inbox"), outbox: ProfileFixtures.folder(daemon, "printers", "outbox"))
+        let gone = ProfileFixtures.request(subject: "/CN=gone.example"), back = ProfileFixtures.request(subject: "/CN=back.example")
+        try Data(gone).write(to: URL(fileURLWithPath: printers.inbox + "/gone.csr"))
+        try Data(back).write(to: URL(fileURLWithPath: printers.inbox + "/back.csr"))
+        try daemon.start()
+        try daemon.waitFor("both", timeout: 20) {
+            ProfileFixtures.outputs(in: printers.outbox).count == 8 && daemon.names(in: printers.inbox).isEmpty
+        }
+        #expect(try daemon.stop() == 0)
+        let serials = try Self.sqlite(daemon, "SELECT source_file, serial FROM issuance ORDER BY source_file")
+
+        // As after a crash before the marks: unpublished rows, the files gone, and one input
+        // uploaded again (the same bytes under the same name).
+        let unmark = try ExternalTool.run("sqlite3", [daemon.root + "/state/ledger.sqlite", "UPDATE issuance SET published_at = NULL"])
+        try #require(unmark.succeeded, "\(unmark.output)")
+        for name in ProfileFixtures.outputs(in: printers.outbox) { try FileManager.default.removeItem(atPath: printers.outbox + "/" + name) }
+        try Data(back).write(to: URL(fileURLWithPath: printers.inbox + "/back.csr"))
+        try daemon.start()
+        try daemon.waitFor("both published again", timeout: 20) {
+            ProfileFixtures.outputs(in: printers.outbox).count == 8 && daemon.names(in: printers.inbox).isEmpty
+        }
+        #expect(try daemon.stop() == 0)
+        #expect(try Self.sqlite(daemon, "SELECT source_file, serial FROM issuance ORDER BY source_file") == serials, "nothing signed anew")
+        #expect(try Self.sqlite(daemon, "SELECT count(*) FROM issuance WHERE published_at IS NULL") == ["0"])
+        #expect(daemon.logText.contains("published gone.csr (profile printers) again"), "at start")
+        #expect(daemon.logText.contains("published back.csr (profile printers) again"), "by a worker")
+        for stem in ["gone", "back"] {
+            let problems = try ProfileFixtures.outputProblems(folder: printers.outbox, stem: stem, outputs: Self.allOutputs,
+                                                              anchor: daemon.root + "/ca/ca.pem", untrusted: nil, chain: [Self.subject(of: daemon.root + "/ca/ca.pem")])
+            #expect(problems == [], "\(stem): \(problems)")
+        }
+    }
+
+    static func subject(of pem: String) throws -> String {
+        try ExternalTool.run("openssl", ["x509", "-in", pem, "-noout", "-subject"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// SIGHUP applies a profile's new policy to the next file; a configuration that adds
     /// or removes a profile is refused whole, with a line saying it needs a restart.
     @Test(.timeLimit(.minutes(2)))
