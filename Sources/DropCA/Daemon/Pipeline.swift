@@ -122,11 +122,16 @@ final class Pipeline: Sendable {
                 // The bytes rejected inputs held go back to the budget once the batch
                 // holding them is gone, not before.
                 let held = batch.reduce(0) { $0 + $1.heldBytes }
-                let touched = Set(finished.map(\.profile))
                 batch = []
                 budget.release(held)
                 intake.finished(finished, retry: leftBehind)
-                for profile in touched { outboxes[profile].keepSpares() }
+                // Spares are for the next upload into an idle daemon. With several profiles,
+                // refilling each outbox's after every batch of a burst would create two files
+                // per profile on this thread, where staging would have created them beside
+                // the ledger's commit: so every outbox's, once the burst is over.
+                if outboxes.count == 1 || names.outstanding == 0 {
+                    for outbox in outboxes { outbox.keepSpares() }
+                }
                 caCopies?.retry(rulesBox.rules.authority)
             }
         }
