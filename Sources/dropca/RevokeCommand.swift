@@ -21,8 +21,17 @@ struct RevokeCommand: ParsableCommand {
     @Option(name: .long, help: "Revoke every currently valid certificate issued from this inbox file name.")
     var source: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "With --source: only certificates for requests that came in through this profile's inbox (default: every profile's).",
+        valueName: "NAME"))
+    var profile: String?
+
     @Option(name: .customLong("from"), help: "Read serials from this file, one a line (- for standard input).")
     var fromFile: String?
+
+    func validate() throws {
+        if profile != nil && source == nil { throw ValidationError("--profile goes with --source") }
+    }
 
     @Argument(help: "Serial numbers as `dropca list` prints them (any case, colons allowed).")
     var serials: [String] = []
@@ -30,7 +39,7 @@ struct RevokeCommand: ParsableCommand {
     func run() throws {
         let report: Invocation.RevocationReport
         do {
-            report = try config.invocation.revoke(.init(serials: serials, fromFile: fromFile, source: source, reason: reason))
+            report = try config.invocation.revoke(.init(serials: serials, fromFile: fromFile, source: source, profile: profile, reason: reason))
         } catch {
             throw error.exit()
         }

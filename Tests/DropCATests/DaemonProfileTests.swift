@@ -126,6 +126,31 @@ import Testing
         #expect(ProfileFixtures.outputs(in: cameras.outbox) == ["device.pem"])
     }
 
+    /// `dropca revoke --source NAME --profile P` revokes that name's certificates in P's
+    /// inbox only; without `--profile`, every profile's.
+    @Test(.timeLimit(.minutes(2)))
+    func revokeBySourceKeepsToTheProfileGiven() throws {
+        let daemon = try DaemonHarness()
+        try ProfileFixtures.addProfile("cameras", to: daemon)
+        let cameras = (inbox: ProfileFixtures.folder(daemon, "cameras", "inbox"), outbox: ProfileFixtures.folder(daemon, "cameras", "outbox"))
+        try daemon.drop("device.csr", SampleRequests.p256)
+        try Data(SampleRequests.p256).write(to: URL(fileURLWithPath: cameras.inbox + "/device.csr"))
+        try daemon.start()
+        try daemon.waitFor("both certificates", timeout: 20) {
+            daemon.certificate("device") != nil && FileManager.default.fileExists(atPath: cameras.outbox + "/device.cer")
+        }
+        #expect(try daemon.stop() == 0)
+        let alone = try DropCABinary.run(["revoke", "--config", daemon.config, "--profile", "cameras"])
+        #expect(alone.status != 0 && alone.stderr.contains("--profile goes with --source"), "\(alone.output)")
+        let revoked = try DropCABinary.run(["revoke", "--config", daemon.config, "--source", "device.csr", "--profile", "cameras"])
+        #expect(revoked.status == 0, "\(revoked.output)")
+        #expect(revoked.stdout.split(separator: "\n").count == 1, "one certificate: \(revoked.output)")
+        let statuses = try Self.sqlite(daemon, "SELECT i.profile, r.serial IS NOT NULL FROM issuance i LEFT JOIN revocation r ON r.serial = i.serial ORDER BY i.profile")
+        #expect(statuses == ["cameras|1", "default|0"])
+        let none = try DropCABinary.run(["revoke", "--config", daemon.config, "--source", "other.csr", "--profile", "cameras"])
+        #expect(none.status == 1 && none.stdout.contains("no unexpired certificate was issued from this name in profile cameras"), "\(none.output)")
+    }
+
     /// SIGKILLs during a burst over two profiles, one with four outputs: every input ends
     /// as one certificate with one published row of its profile, all of its files there and
     /// holding that certificate, or stays for the next start; nothing is signed twice.
