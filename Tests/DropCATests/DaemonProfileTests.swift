@@ -388,6 +388,23 @@ import Testing
         #expect(try daemon.stop() == 0)
     }
 
+    /// A profile's folder that is another folder under a second name (here a symbolic link
+    /// to the default outbox) is refused by `run` and `check-config`: certificates would
+    /// come back in as uploads.
+    @Test(.timeLimit(.minutes(1)))
+    func oneFolderUnderTwoNamesIsRefused() throws {
+        let daemon = try DaemonHarness()
+        try ProfileFixtures.addProfile("printers", to: daemon)
+        let inbox = ProfileFixtures.folder(daemon, "printers", "inbox")
+        try FileManager.default.removeItem(atPath: inbox)
+        #expect(symlink(daemon.outbox, inbox) == 0)
+        let check = try DropCABinary.run(["check-config", "--config", daemon.config])
+        #expect(check.status == 2 && check.stderr.contains("profiles.printers.spool.inbox = ") && check.stderr.contains("is the same folder as spool.outbox = "), "\(check.output)")
+        try daemon.start(waitUntilReady: false)
+        #expect(try daemon.waitForExit(timeout: 20) == 2)
+        #expect(daemon.logText.contains("is the same folder as spool.outbox"), "\(daemon.logText.suffix(1000))")
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func losingANamedProfilesInboxIsFatal() throws {
         let daemon = try DaemonHarness()

@@ -60,6 +60,7 @@ public enum ConfigurationCheck {
                 }
             }
         }
+        report.errors += ProfileIsolation.sharedFolders(in: configuration)
         report.warnings += ProfileIsolation.warnings(for: configuration)
         if let problem = stateDirectoryProblem(configuration.state.directory) {
             report.errors.append("state.directory = \(configuration.state.directory): \(problem)")

@@ -45,6 +45,29 @@ enum ProfileIsolation {
         return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 
+    /// Folders that are one folder under two names (a symbolic link, a bind mount): the
+    /// configuration compares paths, the kernel compares inodes. Two profiles' inboxes as
+    /// one would issue each upload under either's rules; an outbox that is an inbox would
+    /// feed certificates back in. One line per pair, naming both keys; `run` refuses to
+    /// start on any, `check-config` reports them as errors.
+    static func sharedFolders(in configuration: Configuration) -> [String] {
+        var seen: [(key: String, path: String, device: UInt64, inode: UInt64)] = []
+        var problems: [String] = []
+        for profile in configuration.profiles {
+            let prefix = profile.name == Configuration.Profile.defaultName ? "" : "profiles.\(profile.name)."
+            for (key, path) in [("spool.inbox", profile.spool.inbox), ("spool.outbox", profile.spool.outbox), ("spool.failed", profile.spool.failed)] {
+                guard let info = status(path) else { continue }
+                let (device, inode) = (UInt64(info.st_dev), UInt64(info.st_ino))
+                if let other = seen.first(where: { $0.device == device && $0.inode == inode }) {
+                    problems.append("\(prefix)\(key) = \(path) is the same folder as \(other.key) = \(other.path); every profile needs folders of its own")
+                } else {
+                    seen.append((prefix + key, path, device, inode))
+                }
+            }
+        }
+        return problems
+    }
+
     private static func status(_ path: String) -> stat? {
         var info = stat()
         return stat(path, &info) == 0 ? info : nil

@@ -56,6 +56,10 @@ final class Daemon: Sendable {
         } catch let refusal as LedgerRefusal {
             log.startupFailed(refusal.description)
             return 2
+        } catch let shared as SpoolResources.SharedFolder {
+            // A configuration a restart cannot fix, as a configuration that does not load.
+            log.startupFailed(shared.description)
+            return 2
         } catch {
             log.startupFailed("\(error)")
             return 1

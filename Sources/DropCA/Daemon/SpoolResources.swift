@@ -30,6 +30,9 @@ struct SpoolResources: Sendable {
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         lock = try InstanceLock(directory: state)
+        if let shared = ProfileIsolation.sharedFolders(in: configuration).first {
+            throw SharedFolder(description: shared)
+        }
         var profiles: [ProfileSpool] = []
         for (index, profile) in configuration.profiles.enumerated() {
             let spool = profile.spool
@@ -47,6 +50,11 @@ struct SpoolResources: Sendable {
             _ = try profile.failed.removeStaleTemporaries()
         }
         self.log = log
+    }
+
+    /// Two configured folders that are one (``ProfileIsolation/sharedFolders(in:)``).
+    struct SharedFolder: Error, CustomStringConvertible {
+        let description: String
     }
 
     /// After a crash between removing inputs and marking them published, certificates
