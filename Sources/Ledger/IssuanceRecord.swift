@@ -19,6 +19,8 @@ public struct IssuanceRecord: Sendable, Hashable, Codable {
     /// When the certificate reached the outbox; `nil` until then. A row that stays `nil`
     /// after a crash is what recovery publishes again instead of issuing anew.
     public var publishedAt: Date?
+    /// The profile whose inbox the request came in through ("default": the top level).
+    public var profile: String
     /// The inbox name the request came in under.
     public var sourceFile: String
     /// SHA-256 of the request file's bytes, lowercase hexadecimal.
@@ -34,6 +36,7 @@ public struct IssuanceRecord: Sendable, Hashable, Codable {
         notAfter: Date,
         issuedAt: Date,
         publishedAt: Date? = nil,
+        profile: String = "default",
         sourceFile: String,
         csrSHA256: String,
         certificate: Data
@@ -45,6 +48,7 @@ public struct IssuanceRecord: Sendable, Hashable, Codable {
         self.notAfter = notAfter
         self.issuedAt = issuedAt
         self.publishedAt = publishedAt
+        self.profile = profile
         self.sourceFile = sourceFile
         self.csrSHA256 = csrSHA256
         self.certificate = certificate
@@ -59,9 +63,27 @@ public struct IssuanceRecord: Sendable, Hashable, Codable {
         case notAfter = "not_after"
         case issuedAt = "issued_at"
         case publishedAt = "published_at"
+        case profile
         case sourceFile = "source_file"
         case csrSHA256 = "csr_sha256"
         case certificate
+    }
+
+    /// A ledger from before profiles has no `profile` column: its rows are the default
+    /// profile's.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        serial = try container.decode(String.self, forKey: .serial)
+        subject = try container.decode(String.self, forKey: .subject)
+        sans = try container.decode([String].self, forKey: .sans)
+        notBefore = try container.decode(Date.self, forKey: .notBefore)
+        notAfter = try container.decode(Date.self, forKey: .notAfter)
+        issuedAt = try container.decode(Date.self, forKey: .issuedAt)
+        publishedAt = try container.decodeIfPresent(Date.self, forKey: .publishedAt)
+        profile = try container.decodeIfPresent(String.self, forKey: .profile) ?? LedgerSchema.defaultProfile
+        sourceFile = try container.decode(String.self, forKey: .sourceFile)
+        csrSHA256 = try container.decode(String.self, forKey: .csrSHA256)
+        certificate = try container.decode(Data.self, forKey: .certificate)
     }
 }
 

@@ -24,17 +24,21 @@ extension Ledger {
     ///
     /// A read-write ledger first asks its `UnpublishedSources`, and queries only for a name
     /// that may have one: in a burst almost every answer is no.
-    public func unpublishedIssuance(sourceFile: String, csrSHA256: String) throws -> IssuanceRecord? {
-        if let unpublishedSources, !unpublishedSources.mayHave(sourceFile) { return nil }
+    ///
+    /// The name is looked up in `profile`'s inbox only: the same request under the same
+    /// name in another profile's inbox is another appliance's, and must get its own
+    /// certificate under its own profile's rules.
+    public func unpublishedIssuance(profile: String = "default", sourceFile: String, csrSHA256: String) throws -> IssuanceRecord? {
+        if let unpublishedSources, !unpublishedSources.mayHave(.init(profile: profile, name: sourceFile)) { return nil }
         let digest = csrSHA256.lowercased()
         return try perform {
             try reader.unsafeRead { db in
                 let statement = try db.cachedStatement(sql: """
                     SELECT * FROM issuance
-                    WHERE source_file = ? AND csr_sha256 = ? AND published_at IS NULL
+                    WHERE source_file = ? AND csr_sha256 = ? AND profile = ? AND published_at IS NULL
                     ORDER BY issued_at DESC, rowid DESC LIMIT 1
                     """)
-                return try IssuanceRow.fetchOne(statement, arguments: [sourceFile, digest])?.record
+                return try IssuanceRow.fetchOne(statement, arguments: [sourceFile, digest, profile])?.record
             }
         }
     }

@@ -53,11 +53,18 @@ extension Ledger {
 
     /// Serials of the certificates issued from inbox name `sourceFile` that have not expired
     /// at `date`, revoked or not (``revoke(_:reason:at:byUID:)`` says which were already),
-    /// oldest first.
-    public func unexpiredSerials(sourceFile: String, at date: Date) throws -> [String] {
+    /// oldest first; with `profile`, only those that came in through that profile's inbox
+    /// (the same name in two inboxes is two appliances).
+    public func unexpiredSerials(sourceFile: String, profile: String? = nil, at date: Date) throws -> [String] {
         try perform {
             try reader.read { db in
-                try String.fetchAll(db, sql: """
+                if let profile {
+                    return try String.fetchAll(db, sql: """
+                        SELECT serial FROM issuance WHERE source_file = ? AND profile = ? AND not_after >= ?
+                        ORDER BY issued_at, rowid
+                        """, arguments: [sourceFile, profile, LedgerTime.text(date)])
+                }
+                return try String.fetchAll(db, sql: """
                     SELECT serial FROM issuance WHERE source_file = ? AND not_after >= ?
                     ORDER BY issued_at, rowid
                     """, arguments: [sourceFile, LedgerTime.text(date)])

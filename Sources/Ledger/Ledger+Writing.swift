@@ -30,11 +30,12 @@ extension Ledger {
         guard !writes.isEmpty else { return }
         let writer = try requireWriter()
         let path = path
-        var issued: [(serial: String, source: String)] = []
+        var issued: [(serial: String, source: UnpublishedSources.Source)] = []
         var published: [String] = []
         for write in writes {
             switch write {
-            case .issued(let record): issued.append((IssuanceRecord.normalizedSerial(record.serial), record.sourceFile))
+            case .issued(let record):
+                issued.append((IssuanceRecord.normalizedSerial(record.serial), .init(profile: record.profile, name: record.sourceFile)))
             case .published(let serial, _): published.append(IssuanceRecord.normalizedSerial(serial))
             case .rejected: break
             }
@@ -91,13 +92,14 @@ extension Ledger {
             // `sans` as the JSON text GRDB makes of an array (sorted keys, slashes escaped).
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO issuance (serial, subject, sans, not_before, not_after, issued_at, published_at,
-                                      source_file, csr_sha256, certificate)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                      profile, source_file, csr_sha256, certificate)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             try statement.execute(arguments: [
                 record.serial, record.subject, try sansJSON(record.sans),
                 LedgerTime.text(record.notBefore), LedgerTime.text(record.notAfter), LedgerTime.text(record.issuedAt),
-                record.publishedAt.map(LedgerTime.text), record.sourceFile, record.csrSHA256, record.certificate,
+                record.publishedAt.map(LedgerTime.text), record.profile, record.sourceFile, record.csrSHA256,
+                record.certificate,
             ])
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw LedgerError(

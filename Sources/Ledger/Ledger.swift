@@ -124,8 +124,9 @@ public final class Ledger: Sendable {
             try Ledger.opening(path) { try migrator.migrate(pool) }
             let pending = try Ledger.opening(path) {
                 try pool.read { db in
-                    try Row.fetchAll(db, sql: "SELECT serial, source_file FROM issuance WHERE published_at IS NULL")
-                        .map { (serial: $0["serial"] as String, source: $0["source_file"] as String) }
+                    try Row.fetchAll(db, sql: "SELECT serial, profile, source_file FROM issuance WHERE published_at IS NULL")
+                        .map { (serial: $0["serial"] as String,
+                                source: UnpublishedSources.Source(profile: $0["profile"] as String, name: $0["source_file"] as String)) }
                 }
             }
             let sources = UnpublishedSources()

@@ -91,14 +91,28 @@ enum LedgerSchema {
             // dropca ledger from any SQLite file without reading its tables.
             try db.execute(sql: "PRAGMA application_id = \(LedgerSchema.applicationID)")
         }
+        migrator.registerMigration("v4-profiles") { db in
+            // Which profile an input came in through: every profile has its own folders, so
+            // the same inbox name in two profiles is two appliances. Rows from before
+            // profiles came through the only folders there were, the default profile's.
+            try db.execute(sql: """
+                ALTER TABLE issuance ADD COLUMN profile TEXT NOT NULL DEFAULT 'default';
+                ALTER TABLE rejection ADD COLUMN profile TEXT NOT NULL DEFAULT 'default';
+                """)
+        }
         return migrator
     }
+
+    /// The profile of rows written before profiles existed (and of a read-only ledger
+    /// from then, which has no `profile` column): the top-level one.
+    static let defaultProfile = "default"
 
     /// `PRAGMA application_id` of a dropca ledger: "dcal" (dropca ledger) in ASCII, big-endian.
     static let applicationID: Int32 = 0x6463_616C
 
     /// The migrations a ledger must have for `list`, `show` and `backup` to read it; the
-    /// identity is optional there (a ledger from before ids is still a ledger).
+    /// identity and the profile column are optional there (a ledger from before ids or
+    /// profiles is still a ledger; its rows read as the default profile's).
     static let readableMigrations: Set<String> = ["v1", "v2-revocation"]
 
     /// A ledger id: a random UUID, lowercase, as `ledger.id` holds it.

@@ -12,15 +12,21 @@ import Synchronization
 /// after their publication is, so the set never lacks a name the file has unpublished;
 /// it may hold a few extra (a failed transaction), which only costs a query.
 final class UnpublishedSources: Sendable {
+    /// An inbox name in one profile's inbox: the same name in two profiles is two inputs.
+    struct Source: Hashable, Sendable {
+        let profile: String
+        let name: String
+    }
+
     private struct State {
-        var sourceBySerial: [String: String] = [:]
-        var countBySource: [String: Int] = [:]
+        var sourceBySerial: [String: Source] = [:]
+        var countBySource: [Source: Int] = [:]
     }
 
     private let state = Mutex(State())
 
     /// Serials must be normalized (`IssuanceRecord.normalizedSerial`).
-    func add(_ entries: [(serial: String, source: String)]) {
+    func add(_ entries: [(serial: String, source: Source)]) {
         guard !entries.isEmpty else { return }
         state.withLock { state in
             for (serial, source) in entries where state.sourceBySerial.updateValue(source, forKey: serial) == nil {
@@ -41,7 +47,7 @@ final class UnpublishedSources: Sendable {
     }
 
     /// False when no unpublished certificate can have been issued for `source`.
-    func mayHave(_ source: String) -> Bool {
+    func mayHave(_ source: Source) -> Bool {
         state.withLock { $0.countBySource[source] != nil }
     }
 }

@@ -78,6 +78,15 @@ final class FolderHandle: Sendable {
         return EntryStatus(info)
     }
 
+    /// The bytes of a regular file of this folder (not following links, at most `limit`),
+    /// or nil when it cannot be read: for files of our own, such as the outbox's CA copy.
+    func read(_ name: SpoolName, limit: Int) -> [UInt8]? {
+        let fd = SystemCall.retrying { openat(descriptor, name.cString, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return try? SystemCall.readAtMost(fd, limit: limit).get()
+    }
+
     /// `fsync` of the folder itself: makes creations, renames and removals in it durable.
     func sync() throws {
         guard SystemCall.retrying({ fsync(descriptor) }) == 0 else {
@@ -90,6 +99,15 @@ final class FolderHandle: Sendable {
     /// runs): 78–92 µs a file with 16 at once, 119–122 µs with 4, 77–83 µs with 64 (not worth
     /// four times the threads), 231 µs one after the other.
     static let parallelSyncs = 16
+
+    /// `fsync` of one file of this folder, opened again read-only (not following links);
+    /// nil when it worked, else the errno.
+    func syncFile(_ name: SpoolName) -> Int32? {
+        let fd = SystemCall.retrying { openat(descriptor, name.cString, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+        guard fd >= 0 else { return errno }
+        defer { close(fd) }
+        return SystemCall.retrying({ fsync(fd) }) == 0 ? nil : errno
+    }
 
     /// `fsync`s the named files of this folder, several at once (``ParallelCalls``): a
     /// batch of temporaries written with `sync: false` is durable when this returns.

@@ -1,12 +1,19 @@
 import Glibc
 
-/// inotify on the inbox, decoded into ``InboxEvent``s.
+/// inotify on the inbox — or on several inboxes, one per profile, through one inotify
+/// descriptor with a watch each — decoded into ``InboxEvent``s.
 ///
 /// Create the watcher *before* the startup scan (docs/ARCHITECTURE.md, "Intake"): an upload that
 /// finishes during the scan is then either listed by the scan or reported here, never
 /// missed. The watch is placed on the very folder ``Inbox`` holds open (through
 /// `/proc/self/fd`), so both always refer to the same folder even if the configured
 /// path is swapped between the two opens; without `/proc` it falls back to the path.
+///
+/// With several inboxes, ``nextWatchedEvents(timeout:)`` says which inbox (its index in
+/// the list given to ``init(inboxes:)``) each event is about; an overflow of the one queue
+/// is about all of them. One descriptor rather than one per inbox: the daemon's loop
+/// waits in one `poll` whatever the number of profiles, and one queue keeps the events of
+/// all inboxes in the order the kernel saw them.
 ///
 /// Ownership: owns the inotify descriptor and a wake-up pipe, closed in `deinit`.
 /// `Sendable`: all stored properties are immutable descriptors, ``wake()`` is meant to be
@@ -21,53 +28,83 @@ public final class InboxWatcher: Sendable {
         | UInt32(IN_DELETE) | UInt32(IN_MOVED_FROM) | UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF)
         | UInt32(IN_UNMOUNT) | UInt32(IN_IGNORED) | UInt32(IN_ONLYDIR)
 
-    /// The watched path, for messages.
-    public let path: String
+    /// The first watched path, for messages.
+    public var path: String { paths[0] }
+    /// Every watched path, in the order given.
+    public let paths: [String]
     private let inotify: Int32
-    private let watch: Int32
+    /// The watch descriptor of each inbox, in the order given.
+    private let watches: [Int32]
     private let wakeReader: Int32
     private let wakeWriter: Int32
 
+    /// One event and the inbox it is about.
+    public struct WatchedEvent: Hashable, Sendable {
+        /// The inbox's index in the list the watcher was made with; nil for an event about
+        /// the queue itself (``InboxEvent/overflow``), which concerns every inbox.
+        public let inbox: Int?
+        public let event: InboxEvent
+    }
+
     /// Watches the folder that `inbox` holds open. Throws ``SpoolError`` (`cannotWatch`).
     public convenience init(inbox: Inbox) throws {
-        try self.init(path: inbox.path, descriptor: inbox.descriptor)
+        try self.init(folders: [(inbox.path, inbox.descriptor)])
+    }
+
+    /// Watches the folders these inboxes hold open, one watch each on one inotify
+    /// descriptor. Throws ``SpoolError`` (`cannotWatch`), also when two of them are the
+    /// same folder (the kernel gives both one watch, so their events could not be told
+    /// apart).
+    public convenience init(inboxes: [Inbox]) throws {
+        try self.init(folders: inboxes.map { ($0.path, $0.descriptor) })
     }
 
     /// Watches the folder at `path`. Throws ``SpoolError`` (`cannotWatch`).
     public convenience init(path: String) throws {
-        try self.init(path: path, descriptor: nil)
+        try self.init(folders: [(path, nil)])
     }
 
-    private init(path: String, descriptor: Int32?) throws {
-        self.path = path
+    private init(folders: [(path: String, descriptor: Int32?)]) throws {
+        guard let first = folders.first else {
+            throw SpoolError(.cannotWatch, "no inbox to watch")
+        }
+        self.paths = folders.map(\.path)
         let inotify = inotify_init1(Int32(IN_CLOEXEC) | Int32(IN_NONBLOCK))
         guard inotify >= 0 else {
-            throw SpoolError.system(.cannotWatch, "cannot start inotify for inbox", path: path, errno: errno)
+            throw SpoolError.system(.cannotWatch, "cannot start inotify for inbox", path: first.path, errno: errno)
         }
-        var watch: Int32 = -1
-        if let descriptor {
-            watch = inotify_add_watch(inotify, "/proc/self/fd/\(descriptor)", InboxWatcher.watchMask)
-        }
-        if watch < 0 {
-            watch = inotify_add_watch(inotify, path, InboxWatcher.watchMask)
-        }
-        guard watch >= 0 else {
-            let failure = errno
-            close(inotify)
-            throw SpoolError.system(.cannotWatch, "cannot watch inbox", path: path, errno: failure)
+        var watches: [Int32] = []
+        for folder in folders {
+            var watch: Int32 = -1
+            if let descriptor = folder.descriptor {
+                watch = inotify_add_watch(inotify, "/proc/self/fd/\(descriptor)", InboxWatcher.watchMask)
+            }
+            if watch < 0 {
+                watch = inotify_add_watch(inotify, folder.path, InboxWatcher.watchMask)
+            }
+            guard watch >= 0 else {
+                let failure = errno
+                close(inotify)
+                throw SpoolError.system(.cannotWatch, "cannot watch inbox", path: folder.path, errno: failure)
+            }
+            if let other = watches.firstIndex(of: watch) {
+                close(inotify)
+                throw SpoolError(.cannotWatch, "cannot watch inbox \(folder.path): it is the same folder as the inbox \(folders[other].path)")
+            }
+            watches.append(watch)
         }
         var pipeEnds: [Int32] = [-1, -1]
         guard pipe(&pipeEnds) == 0 else {
             let failure = errno
             close(inotify)
-            throw SpoolError.system(.cannotWatch, "cannot create a wake-up pipe for inbox", path: path, errno: failure)
+            throw SpoolError.system(.cannotWatch, "cannot create a wake-up pipe for inbox", path: first.path, errno: failure)
         }
         for end in pipeEnds {
             _ = fcntl(end, F_SETFD, FD_CLOEXEC)
             _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
         }
         self.inotify = inotify
-        self.watch = watch
+        self.watches = watches
         self.wakeReader = pipeEnds[0]
         self.wakeWriter = pipeEnds[1]
     }
@@ -89,7 +126,14 @@ public final class InboxWatcher: Sendable {
     /// available then, in order. Returns an empty array on timeout, after ``wake()``, or
     /// when a signal interrupted the wait, so the caller can check for shutdown.
     /// Throws ``SpoolError`` (`cannotReadEvents`) if `poll` or `read` fail otherwise.
+    /// With several inboxes, the events of all of them: ``nextWatchedEvents(timeout:)``
+    /// says which is which.
     public func nextEvents(timeout: Duration?) throws -> [InboxEvent] {
+        try nextWatchedEvents(timeout: timeout).map(\.event)
+    }
+
+    /// ``nextEvents(timeout:)`` with the inbox each event is about.
+    public func nextWatchedEvents(timeout: Duration?) throws -> [WatchedEvent] {
         var fds = [
             pollfd(fd: inotify, events: Int16(POLLIN), revents: 0),
             pollfd(fd: wakeReader, events: Int16(POLLIN), revents: 0),
@@ -112,7 +156,7 @@ public final class InboxWatcher: Sendable {
             if errno == EAGAIN { return [] }
             throw SpoolError.system(.cannotReadEvents, "cannot read events of inbox", path: path, errno: errno)
         }
-        return InboxWatcher.decode(buffer[..<count], watch: watch)
+        return InboxWatcher.decode(buffer[..<count], watches: watches)
     }
 
     /// `poll` timeout in milliseconds, rounded up so a short timeout does not spin.
@@ -128,7 +172,12 @@ public final class InboxWatcher: Sendable {
     /// char name[len]`). Fields are read with `loadUnaligned` from a byte buffer, so the
     /// record layout never has to be bound to memory; a truncated record ends decoding.
     static func decode(_ bytes: ArraySlice<UInt8>, watch: Int32) -> [InboxEvent] {
-        var events: [InboxEvent] = []
+        decode(bytes, watches: [watch]).map(\.event)
+    }
+
+    /// ``decode(_:watch:)`` for several watches: each event with the index of its watch.
+    static func decode(_ bytes: ArraySlice<UInt8>, watches: [Int32]) -> [WatchedEvent] {
+        var events: [WatchedEvent] = []
         let headerSize = 16
         bytes.withUnsafeBytes { raw in
             var offset = 0
@@ -140,16 +189,19 @@ public final class InboxWatcher: Sendable {
                 guard nameStart + length <= raw.count else { break }
                 let name = SpoolName(bytes: raw[nameStart..<(nameStart + length)].prefix { $0 != 0 })
                 offset = nameStart + length
-                events.append(contentsOf: decodeOne(wd: wd, mask: mask, name: name, watch: watch))
+                if mask & UInt32(IN_Q_OVERFLOW) != 0 {
+                    events.append(WatchedEvent(inbox: nil, event: .overflow))
+                } else if let inbox = watches.firstIndex(of: wd) {
+                    // Anything else is about a watch we no longer have.
+                    events += decodeOne(mask: mask, name: name).map { WatchedEvent(inbox: inbox, event: $0) }
+                }
             }
         }
         return events
     }
 
-    private static func decodeOne(wd: Int32, mask: UInt32, name: SpoolName, watch: Int32) -> [InboxEvent] {
+    private static func decodeOne(mask: UInt32, name: SpoolName) -> [InboxEvent] {
         func has<F: BinaryInteger>(_ flag: F) -> Bool { mask & UInt32(truncatingIfNeeded: flag) != 0 }
-        if has(IN_Q_OVERFLOW) { return [.overflow] }
-        if wd != watch { return [] }  // a watch we no longer have
         if has(IN_UNMOUNT) { return [.inboxLost("the filesystem holding the inbox was unmounted")] }
         if has(IN_DELETE_SELF) { return [.inboxLost("the inbox folder was deleted")] }
         if has(IN_MOVE_SELF) { return [.inboxLost("the inbox folder was moved or renamed")] }

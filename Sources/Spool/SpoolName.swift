@@ -195,7 +195,13 @@ extension SpoolName {
 
     /// `STEM.cer`: the outbox file that answers input `name`.
     public static func certificateName(forInput name: SpoolName) -> SpoolName {
-        outputStem(for: name).appending(".cer")
+        outputName(forInput: name, suffix: ".cer")
+    }
+
+    /// `STEM` + `suffix` (`.cer`, `.pem`, `.chain.pem`, `.p7b`): one of the outbox files
+    /// that answer input `name`.
+    public static func outputName(forInput name: SpoolName, suffix: String) -> SpoolName {
+        outputStem(for: name).appending(suffix)
     }
 
     /// The name this entry gets in `failed/`.

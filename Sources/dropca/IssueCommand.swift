@@ -4,11 +4,11 @@ import DropCA
 struct IssueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "issue",
-        abstract: "Issue certificates for request files, with the daemon's policy; writes DER.",
+        abstract: "Issue certificates for request files, with a profile's policy; writes its outputs (DER unless it says otherwise).",
         discussion: """
         For requests that arrive by mail or ticket rather than through the inbox: each file \
         (DER, PEM or bare base64, up to policy.max_csr_bytes; symbolic links are followed) is \
-        judged by the same policy as the daemon's and signed with the configured CA. Nothing \
+        judged by the same policy as the daemon's (the top-level one, or --profile's) and signed with the configured CA. Nothing \
         is recorded in the ledger, which belongs to the service; keep the output. One line per \
         request goes to standard error: the serial issued, or why the request was refused.
 
@@ -21,17 +21,21 @@ struct IssueCommand: ParsableCommand {
 
     @Option(
         name: .short,
-        help: ArgumentHelp("Write the certificate here (one request only; - for standard output).", valueName: "out"),
+        help: ArgumentHelp("Write the certificate here (one request, and a profile with one output, only; - for standard output).", valueName: "out"),
         completion: .file()
     )
     var output: String?
 
     @Option(
         name: .customLong("out-dir"),
-        help: ArgumentHelp("Write STEM.cer for each request into this folder (default: the current folder).", valueName: "dir"),
+        help: ArgumentHelp("Write STEM.cer (and the profile's other outputs) for each request into this folder (default: the current folder).", valueName: "dir"),
         completion: .directory
     )
     var outDirectory: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Issue with this [profiles.NAME]'s policy and outputs (default: the top-level one).", valueName: "NAME"))
+    var profile: String?
 
     @Argument(help: ArgumentHelp("Request files: DER, PEM or bare base64.", valueName: "csr"), completion: .file())
     var requests: [String]
@@ -52,7 +56,7 @@ struct IssueCommand: ParsableCommand {
         let destination: OneShotIssuance.Destination = output.map { .file($0) } ?? .directory(outDirectory ?? ".")
         let outcomes: [OneShotIssuance.Outcome]
         do {
-            outcomes = try config.invocation.issue(files: requests, destination: destination)
+            outcomes = try config.invocation.issue(files: requests, destination: destination, profile: profile)
         } catch {
             throw CommandFailure(status: error.status, lines: error.lines.map { "dropca issue: \($0)" }).exit()
         }

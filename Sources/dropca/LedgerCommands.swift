@@ -29,6 +29,11 @@ struct ListCommand: ParsableCommand {
     @Option(name: .customLong("expiring-within"), help: ArgumentHelp("Only valid certificates that expire within this many days.", valueName: "days"))
     var expiringWithin: Double?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Only certificates for requests that came in through this profile's inbox (default: the top-level one).",
+        valueName: "NAME"))
+    var profile: String?
+
     @Option(name: .customLong("ledger"), help: ArgumentHelp(
         "Read this ledger file instead of the configured one, read-only: a copy made by dropca backup, or a file kept aside.",
         valueName: "FILE"))
@@ -41,7 +46,7 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         do {
             print(try config.invocation.listLedger(json: json, status: status, expiringWithinDays: expiringWithin,
-                                                   ledgerFile: ledgerFile), terminator: "")
+                                                   profile: profile, ledgerFile: ledgerFile), terminator: "")
         } catch {
             throw error.exit()
         }

@@ -31,6 +31,11 @@ struct RevokeCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Revoke every currently valid certificate issued from this inbox file name.", valueName: "name"))
     var source: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "With --source: only certificates for requests that came in through this profile's inbox (default: every profile's).",
+        valueName: "NAME"))
+    var profile: String?
+
     @Option(
         name: .customLong("from"),
         help: ArgumentHelp("Read serials from this file, one a line; blank lines and # comments are skipped (- for standard input).", valueName: "file"),
@@ -38,13 +43,17 @@ struct RevokeCommand: ParsableCommand {
     )
     var fromFile: String?
 
+    func validate() throws {
+        if profile != nil && source == nil { throw ValidationError("--profile goes with --source") }
+    }
+
     @Argument(help: ArgumentHelp("Serial numbers as dropca list prints them (any case, colons allowed).", valueName: "serial"))
     var serials: [String] = []
 
     func run() throws {
         let report: Invocation.RevocationReport
         do {
-            report = try config.invocation.revoke(.init(serials: serials, fromFile: fromFile, source: source, reason: reason))
+            report = try config.invocation.revoke(.init(serials: serials, fromFile: fromFile, source: source, profile: profile, reason: reason))
         } catch {
             throw error.exit()
         }

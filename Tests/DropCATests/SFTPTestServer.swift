@@ -2,7 +2,8 @@ import Foundation
 import TestSupport
 
 /// A real OpenSSH sshd on 127.0.0.1 and a free high port, configured like a deployment:
-/// the shipped `etc/ssh/sshd_config.d/dropca.conf` included as it is, one appliance key.
+/// the shipped `etc/ssh/sshd_config.d/dropca.conf` included as it is, one appliance key
+/// (for one or several appliance accounts).
 /// Its own host key, key file and log live in a temporary folder; the machine's sshd
 /// configuration is not read.
 ///
@@ -17,7 +18,13 @@ final class SFTPTestServer: @unchecked Sendable {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
     private var process: Process?
 
-    init(appliance: String, dropIn: String = ShippedFiles.sshdDropIn, root: String? = nil) throws {
+    convenience init(appliance: String, dropIn: String = ShippedFiles.sshdDropIn, root: String? = nil) throws {
+        try self.init(appliances: [appliance], dropIn: dropIn, root: root)
+    }
+
+    /// Several appliance accounts, which log in with the same key (each is still its own
+    /// user, with its own groups and so its own Match block and chroot).
+    init(appliances: [String], dropIn: String = ShippedFiles.sshdDropIn, root: String? = nil) throws {
         directory = try root.map { try TemporaryDirectory(in: $0 + "/tmp", prefix: "dropca-sshd") } ?? TemporaryDirectory(prefix: "dropca-sshd")
         // What sshd, chrooted into `root`, calls a path of the test's (all of them are in there).
         let rootPath = root.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path }
@@ -34,8 +41,11 @@ final class SFTPTestServer: @unchecked Sendable {
         // sshd reads the key file as the appliance's user.
         let keys = directory.path("authorized_keys")
         try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: clientKey + ".pub", toPath: keys + "/" + appliance)
-        for (path, mode) in [(directory.url.path, 0o755), (keys, 0o755), (keys + "/" + appliance, 0o644)] {
+        for appliance in appliances {
+            try FileManager.default.copyItem(atPath: clientKey + ".pub", toPath: keys + "/" + appliance)
+            chmod(keys + "/" + appliance, 0o644)
+        }
+        for (path, mode) in [(directory.url.path, 0o755), (keys, 0o755)] {
             chmod(path, mode_t(mode))
         }
 

@@ -16,7 +16,9 @@ final class ServiceUserDaemon: @unchecked Sendable {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
     private var process: Process?
 
-    init(layout: InstalledLayout) throws {
+    /// `appending`: more of the configuration (a `[profiles.NAME]` table), after the
+    /// shipped example's own text.
+    init(layout: InstalledLayout, appending extra: String = "") throws {
         directory = try TemporaryDirectory(prefix: "dropca-service")
         let made = try DropCABinary.run(["init", "--dir", directory.path("dev")])
         guard made.succeeded else { throw HarnessError("dropca init: \(made.output)") }
@@ -42,7 +44,7 @@ final class ServiceUserDaemon: @unchecked Sendable {
             "directory = \"/var/lib/dropca\"": "directory = \"\(state)\"",
             "settle_seconds = ": "settle_seconds = 0.5",
         ])
-        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        try (text + extra).write(toFile: config, atomically: true, encoding: .utf8)
         chmod(config, 0o644)
     }
 

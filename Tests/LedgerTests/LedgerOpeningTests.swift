@@ -17,12 +17,12 @@ struct LedgerOpeningTests {
             let issuanceColumns = try db.columns(in: "issuance").map(\.name)
             #expect(issuanceColumns == [
                 "serial", "subject", "sans", "not_before", "not_after", "issued_at",
-                "published_at", "source_file", "csr_sha256", "certificate",
+                "published_at", "source_file", "csr_sha256", "certificate", "profile",
             ])
             let rejectionColumns = try db.columns(in: "rejection").map(\.name)
-            #expect(rejectionColumns == ["id", "source_file", "csr_sha256", "code", "reason", "rejected_at"])
+            #expect(rejectionColumns == ["id", "source_file", "csr_sha256", "code", "reason", "rejected_at", "profile"])
             let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
-            #expect(applied == ["v1", "v2-revocation", "v3-identity"])
+            #expect(applied == ["v1", "v2-revocation", "v3-identity", "v4-profiles"])
         }
     }
 

@@ -60,10 +60,12 @@ public enum ConfigurationCheck {
                 }
             }
         }
+        report.errors += ProfileIsolation.sharedFolders(in: configuration)
+        report.warnings += ProfileIsolation.warnings(for: configuration)
         if let problem = stateDirectoryProblem(configuration.state.directory) {
             report.errors.append("state.directory = \(configuration.state.directory): \(problem)")
         }
-        let admission = LedgerAdmission.judge(stateDirectory: configuration.state.directory, outbox: configuration.spool.outbox, checkIntegrity: true)
+        let admission = LedgerAdmission.judge(configuration, checkIntegrity: true)
         switch admission.verdict {
         case .refuse(let reason):
             report.errors.append(reason)

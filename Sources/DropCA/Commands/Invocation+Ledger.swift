@@ -14,13 +14,14 @@ extension Invocation {
 
     /// `dropca list`: the certificates in the ledger, oldest first, as lines or as JSON;
     /// `status` keeps those with that status now, `expiringWithinDays` the valid ones that
-    /// expire within that many days. A state directory with no ledger yet holds no
+    /// expire within that many days, `profile` those that came in through that profile's
+    /// inbox ("default" for the top level's). A state directory with no ledger yet holds no
     /// certificate: an empty list, exit 0. `ledgerFile` reads that file instead of the
     /// configured ledger (a backup, a file kept aside), read-only, without the
     /// configuration; it must exist. Throws with status 2 when the configuration or the
     /// ledger cannot be read.
     public func listLedger(json: Bool, status: StatusFilter = .all, expiringWithinDays: Double? = nil,
-                           ledgerFile: String? = nil, now: Date = Date()) throws(CommandFailure) -> String {
+                           profile: String? = nil, ledgerFile: String? = nil, now: Date = Date()) throws(CommandFailure) -> String {
         guard let ledger = try openLedger(file: ledgerFile) else {
             return json ? "[]\n" : ""
         }
@@ -32,6 +33,9 @@ extension Invocation {
         }
         if status != .all {
             entries = entries.filter { $0.status.rawValue == status.rawValue }
+        }
+        if let profile {
+            entries = entries.filter { $0.record.profile == profile }
         }
         if let days = expiringWithinDays {
             let limit = now.addingTimeInterval(days * 86_400)
@@ -53,7 +57,7 @@ extension Invocation {
         do {
             if let ledger, let record = try ledger.issuance(serial: serial) {
                 // The whole inventory of that inbox name, for what this one supersedes.
-                let sameSource = try ledger.issued().filter { $0.sourceFile == record.sourceFile }
+                let sameSource = try ledger.issued().filter { $0.sourceFile == record.sourceFile && $0.profile == record.profile }
                 found = CertificateInventory(records: sameSource, revocations: try ledger.revocations(), now: now)
                     .entries.first { $0.record.serial == record.serial }
             } else {

@@ -10,12 +10,16 @@ extension Invocation {
         public var fromFile: String?
         /// `--source NAME`: every currently valid certificate issued from this inbox name.
         public var source: String?
+        /// `--profile NAME` with `--source`: only from that profile's inbox (without it, from
+        /// every profile's inbox of that name).
+        public var profile: String?
         public var reason: String
 
-        public init(serials: [String], fromFile: String?, source: String?, reason: String) {
+        public init(serials: [String], fromFile: String?, source: String?, profile: String? = nil, reason: String) {
             self.serials = serials
             self.fromFile = fromFile
             self.source = source
+            self.profile = profile
             self.reason = reason
         }
     }
@@ -84,7 +88,7 @@ extension Invocation {
         // Only into the ledger the daemon would take: a revocation written into an empty or
         // replaced file (which opening it read-write would also give tables and a new id)
         // would be lost with it. The integrity check is the daemon's and check-config's.
-        switch LedgerAdmission.judge(stateDirectory: state, outbox: configuration.spool.outbox, checkIntegrity: false).verdict {
+        switch LedgerAdmission.judge(stateDirectory: state, outboxes: configuration.profiles.map(\.spool.outbox), checkIntegrity: false).verdict {
         case .refuse(let reason):
             throw CommandFailure(status: 2, lines: ["dropca revoke: \(reason)"])
         case .create:
@@ -105,9 +109,10 @@ extension Invocation {
         let now = Date()
         if let source = request.source {
             do {
-                let valid = try ledger.unexpiredSerials(sourceFile: source, at: now)
+                let valid = try ledger.unexpiredSerials(sourceFile: source, profile: request.profile, at: now)
                 if valid.isEmpty {
-                    return RevocationReport(lines: ["--source \(source): no unexpired certificate was issued from this name"],
+                    let which = request.profile.map { " in profile \($0)" } ?? ""
+                    return RevocationReport(lines: ["--source \(source): no unexpired certificate was issued from this name\(which)"],
                                             notes: ["nothing was revoked"], status: 1)
                 }
                 serials += valid

@@ -15,14 +15,14 @@ extension Invocation {
         LoggingSetup.bootstrap(target: logTarget, environment: environment)
         let logger = Logger(label: "dropca")
         let log = DaemonLog(logger: logger)
-        let loaded: (configuration: Configuration, issuer: Issuer)
+        let loaded: (configuration: Configuration, rules: IssuanceRules)
         do {
-            loaded = try loadAuthority()
+            loaded = try loadRules()
         } catch {
             for line in error.lines { log.startupFailed(line) }
             return 2
         }
-        let daemon = Daemon(invocation: self, configuration: loaded.configuration, issuer: loaded.issuer,
+        let daemon = Daemon(invocation: self, configuration: loaded.configuration, rules: loaded.rules,
                             log: log, notifier: Notifier(), newLedger: newLedger, version: version)
         return daemon.run()
     }

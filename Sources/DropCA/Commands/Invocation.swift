@@ -7,8 +7,9 @@ import Journal
 /// The command-line target hands every subcommand over to an extension of this type
 /// (`Invocation+Run`, `+Issue`, `+Ledger`, `+Check`, `+Init`), so that it imports nothing
 /// but this module and ArgumentParser. Loading the configuration, and the configuration
-/// with the issuer it describes, happens here and nowhere else: the daemon at start and on
-/// SIGHUP, `issue` and `check-config` all go through ``loadAuthority(now:)``.
+/// with what it issues by, happens here and nowhere else: the daemon at start and on SIGHUP
+/// through ``loadRules(now:)`` (every profile's issuer), `issue` and `check-config` through
+/// ``loadConfiguration()`` and the same `AuthorityLoader`.
 public struct Invocation: Sendable {
     /// The configuration file: `--config`, else `$DROPCA_CONFIG`, else the system path.
     public let configPath: String
@@ -34,6 +35,13 @@ public struct Invocation: Sendable {
         let configuration = try loadConfiguration()
         let issuer = try AuthorityLoader.issuer(for: configuration, environment: environment, now: now)
         return (configuration, issuer)
+    }
+
+    /// The configuration and everything the daemon issues by: every profile's issuer over
+    /// one CA, and the output encoder (``IssuanceRules``); at start and on SIGHUP.
+    func loadRules(now: Date = Date()) throws(StartupError) -> (configuration: Configuration, rules: IssuanceRules) {
+        let configuration = try loadConfiguration()
+        return (configuration, try IssuanceRules.load(configuration, environment: environment, now: now))
     }
 }
 

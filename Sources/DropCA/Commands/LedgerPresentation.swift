@@ -19,6 +19,7 @@ enum LedgerPresentation {
                 "not_before": timestamp(record.notBefore),
                 "not_after": timestamp(record.notAfter),
                 "source_file": record.sourceFile,
+                "profile": record.profile,
                 "csr_sha256": record.csrSHA256,
                 "issued_at": timestamp(record.issuedAt),
                 "status": entry.status.rawValue,
@@ -35,11 +36,17 @@ enum LedgerPresentation {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// `SERIAL  STATUS  NOT_AFTER  SOURCE_FILE  SUBJECT-or-SANs`
+    /// `SERIAL  STATUS  NOT_AFTER  SOURCE_FILE  SUBJECT-or-SANs`; SOURCE_FILE is
+    /// `PROFILE/NAME` for a named profile's input (a name never holds a `/`), and `NAME`
+    /// alone for the default profile's, as before profiles.
     static func line(_ entry: CertificateInventory.Entry) -> String {
         let record = entry.record
         let who = record.subject.isEmpty ? record.sans.joined(separator: ",") : record.subject
-        return "\(record.serial)  \(entry.status.rawValue)  \(timestamp(record.notAfter))  \(record.sourceFile)  \(who)"
+        return "\(record.serial)  \(entry.status.rawValue)  \(timestamp(record.notAfter))  \(source(record))  \(who)"
+    }
+
+    static func source(_ record: IssuanceRecord) -> String {
+        record.profile == Configuration.Profile.defaultName ? record.sourceFile : "\(record.profile)/\(record.sourceFile)"
     }
 
     static func summary(_ entry: CertificateInventory.Entry) -> String {
@@ -52,6 +59,7 @@ enum LedgerPresentation {
         not before:  \(timestamp(record.notBefore))
         not after:   \(timestamp(record.notAfter))
         source file: \(record.sourceFile)
+        profile:     \(record.profile)
         CSR SHA-256: \(record.csrSHA256)
         issued at:   \(timestamp(record.issuedAt))
         published:   \(record.publishedAt.map(timestamp) ?? "not yet")

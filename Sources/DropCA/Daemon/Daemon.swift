@@ -9,24 +9,25 @@ import Spool
 /// through them).
 ///
 /// `run` is three steps: set up the spool (``SpoolResources``: the instance lock first,
-/// then the folders and the ledger, then crash recovery), start the pipeline
-/// (``Pipeline``: intake → workers → publisher) and the CRL thread (``CRLPublisher``), and
-/// route signals to them (``SignalRouting``) until a stop; then drain the pipeline.
+/// then every profile's folders and the ledger, then crash recovery), start the pipeline
+/// (``Pipeline``: intake → workers → publisher, shared by every profile) and the CRL
+/// thread (``CRLPublisher``), and route signals to them (``SignalRouting``) until a stop;
+/// then drain the pipeline.
 final class Daemon: Sendable {
     private let invocation: Invocation
-    /// The configuration the daemon started with. A reload replaces the issuer only;
-    /// what needs a restart is compared against this.
+    /// The configuration the daemon started with. A reload replaces the rules only (every
+    /// profile's issuer and outputs); what needs a restart is compared against this.
     private let configuration: Configuration
     private let log: DaemonLog
     private let notifier: Notifier
-    private let issuerBox: IssuerBox
+    private let rulesBox: RulesBox
     private let counters = DaemonCounters()
     /// `dropca run --new-ledger`: start a new ledger if the one found would be refused.
     private let newLedger: Bool
     /// For the metrics' build info.
     private let version: String
 
-    init(invocation: Invocation, configuration: Configuration, issuer: Issuer, log: DaemonLog, notifier: Notifier,
+    init(invocation: Invocation, configuration: Configuration, rules: IssuanceRules, log: DaemonLog, notifier: Notifier,
          newLedger: Bool = false, version: String) {
         self.invocation = invocation
         self.version = version
@@ -34,7 +35,7 @@ final class Daemon: Sendable {
         self.configuration = configuration
         self.log = log
         self.notifier = notifier
-        self.issuerBox = IssuerBox(issuer)
+        self.rulesBox = RulesBox(rules)
     }
 
     /// Runs until SIGTERM/SIGINT (returns 0), a fatal condition such as losing the inbox or
@@ -55,28 +56,37 @@ final class Daemon: Sendable {
         } catch let refusal as LedgerRefusal {
             log.startupFailed(refusal.description)
             return 2
+        } catch let shared as SpoolResources.SharedFolder {
+            // A configuration a restart cannot fix, as a configuration that does not load.
+            log.startupFailed(shared.description)
+            return 2
         } catch {
             log.startupFailed("\(error)")
             return 1
         }
-        spool.recoverUnpublished()
-        RejectionReconciliation(failed: spool.failed, ledger: spool.ledger, log: log).run()
+        spool.recoverUnpublished(rules: rulesBox.rules)
+        for profile in spool.profiles {
+            RejectionReconciliation(failed: profile.failed, profile: profile.name, ledger: spool.ledger, log: log).run()
+        }
+        let caCopies = IssuingCACopies(spools: spool.profiles, log: log)
+        caCopies.publish(rulesBox.rules.authority)
 
-        // The watch is set before the startup scan, so nothing that arrives in between is missed.
+        // The watch is set before the startup scan, so nothing that arrives in between is
+        // missed: one inotify descriptor, a watch per profile's inbox.
         let watcher: InboxWatcher
         do {
-            watcher = try InboxWatcher(inbox: spool.inbox)
+            watcher = try InboxWatcher(inboxes: spool.profiles.map(\.inbox))
         } catch {
             log.startupFailed("cannot watch the inbox: \(error)")
             return 1
         }
 
-        let issuerBox = self.issuerBox
+        let rulesBox = self.rulesBox
         let crl: CRLPublisher? = CRLPublisher(settings: configuration.crl, ledger: spool.ledger,
-                                              issuer: { issuerBox.issuer }, log: log)
-        let metrics = configuration.metrics.textfile.map { _ in DaemonMetrics(version: version) }
+                                              issuer: { rulesBox.issuer }, log: log)
+        let metrics = configuration.metrics.textfile.map { _ in DaemonMetrics(version: version, profiles: configuration.profiles.map(\.name)) }
         let pipeline = Pipeline(
-            spool: spool, watcher: watcher, configuration: configuration, issuerBox: issuerBox,
+            spool: spool, watcher: watcher, configuration: configuration, rulesBox: rulesBox, caCopies: caCopies,
             counters: counters, log: log, notifier: notifier, metrics: metrics, extraStatus: { crl?.statusLine }
         )
         var textfile: MetricsTextfile? = nil
@@ -86,7 +96,7 @@ final class Daemon: Sendable {
                 let now = Date()
                 let published = crl?.lastPublished
                 return DaemonMetrics.Snapshot(
-                    inputsWaiting: intake.waitingCount, caNotAfter: issuerBox.issuer.authority.notAfter,
+                    inputsWaiting: intake.waitingCount, caNotAfter: rulesBox.rules.authority.notAfter,
                     crlNumber: published?.number, crlNextUpdate: published?.nextUpdate,
                     expiringWithin30Days: try? ledger.countExpiring(before: now.addingTimeInterval(30 * 86_400), after: now))
             }
@@ -100,8 +110,9 @@ final class Daemon: Sendable {
         let signals = SignalRouting(
             stop: { pipeline.intake.stop() },
             reload: { [self] in
-                reload()
-                pipeline.issuerReplaced()
+                if reload(spool: spool, caCopies: caCopies) {
+                    pipeline.issuerReplaced()
+                }
                 crl?.wake()
             },
             revoked: { crl?.wake() }
@@ -120,7 +131,7 @@ final class Daemon: Sendable {
         // Nothing writes any more: a ledger lost meanwhile (the watch found it, or the
         // drain did) is saved as far as it can be, logged, and ends the run with 1.
         if let loss = ledgerWatch.loss ?? spool.ledger.loss() {
-            if case .inboxLost(let reason) = exit { log.inboxLost(path: configuration.spool.inbox, reason: reason) }
+            if case .inboxLost(let path, let reason) = exit { log.inboxLost(path: path, reason: reason) }
             let kept = spool.ledger.preserve(after: loss, at: Date())
             do {
                 try spool.ledger.close()
@@ -144,8 +155,8 @@ final class Daemon: Sendable {
         case .stopped:
             log.stopping("dropca stopped: \(counters.summary) since start")
             return 0
-        case .inboxLost(let reason):
-            log.inboxLost(path: configuration.spool.inbox, reason: reason)
+        case .inboxLost(let path, let reason):
+            log.inboxLost(path: path, reason: reason)
             return 1
         case .failed(let reason):
             log.failure("stopping on an error: \(reason)")
@@ -154,31 +165,55 @@ final class Daemon: Sendable {
     }
 
     /// SIGHUP: a new configuration and CA, or, if either is broken, the old ones kept.
-    /// Runs on the signal queue, one reload at a time.
-    private func reload() {
+    /// Runs on the signal queue, one reload at a time. Returns whether new rules were put
+    /// in force.
+    ///
+    /// Every profile's policy, certificate profile, names and outputs, and the CA, apply
+    /// to the next file. A reload that adds or removes a profile is refused as a whole,
+    /// with a line saying a restart is needed: the running daemon watches the inboxes it
+    /// opened at start, and applying the rest without them would be half a reload.
+    private func reload(spool: SpoolResources, caCopies: IssuingCACopies) -> Bool {
         _ = notifier.reloading()
         defer { _ = notifier.ready() }
         let fresh: Configuration
-        let issuer: Issuer
+        let loaded: IssuanceRules
         do {
-            (fresh, issuer) = try invocation.loadAuthority()
+            (fresh, loaded) = try invocation.loadRules()
         } catch {
             log.reloadFailed(error.lines.joined(separator: "; "))
-            return
+            return false
+        }
+        let running = configuration.profiles.map(\.name)
+        let added = fresh.profiles.map(\.name).filter { !running.contains($0) }
+        let removed = running.filter { fresh.profile(named: $0) == nil }
+        guard added.isEmpty, removed.isEmpty, let rules = loaded.ordered(like: spool.profiles) else {
+            var change: [String] = []
+            if !added.isEmpty { change.append("adds profile \(added.joined(separator: ", "))") }
+            if !removed.isEmpty { change.append("removes profile \(removed.joined(separator: ", "))") }
+            log.reloadFailed("the configuration \(change.joined(separator: " and ")); adding or removing a profile needs a restart (systemctl restart dropca), so nothing of it was applied")
+            return false
         }
         var restartOnly: [String] = []
-        if fresh.spool.inbox != configuration.spool.inbox || fresh.spool.outbox != configuration.spool.outbox
-            || fresh.spool.failed != configuration.spool.failed { restartOnly.append("spool folders") }
-        if fresh.spool.settleSeconds != configuration.spool.settleSeconds
-            || fresh.spool.rescanSeconds != configuration.spool.rescanSeconds { restartOnly.append("spool timing") }
+        for profile in configuration.profiles {
+            guard let new = fresh.profile(named: profile.name) else { continue }
+            let prefix = profile.name == Configuration.Profile.defaultName ? "" : "profiles.\(profile.name)."
+            if new.spool.inbox != profile.spool.inbox || new.spool.outbox != profile.spool.outbox
+                || new.spool.failed != profile.spool.failed { restartOnly.append("\(prefix)spool folders") }
+            if new.spool.settleSeconds != profile.spool.settleSeconds
+                || new.spool.rescanSeconds != profile.spool.rescanSeconds { restartOnly.append("\(prefix)spool timing") }
+        }
         if fresh.state.directory != configuration.state.directory { restartOnly.append("state.directory") }
         if fresh.daemon.workers != configuration.daemon.workers { restartOnly.append("daemon.workers") }
         if fresh.crl != configuration.crl { restartOnly.append("[crl]") }
-        issuerBox.replace(with: issuer)
-        var summary = "configuration reloaded from \(invocation.configPath): \(issuer.authority.summary)"
+        let newCA = rules.authority.certificateDER != rulesBox.rules.authority.certificateDER
+        rulesBox.replace(with: rules)
+        if newCA { caCopies.publish(rules.authority) }
+        var summary = "configuration reloaded from \(invocation.configPath): \(rules.authority.summary)"
+        if rules.profiles.count > 1 { summary += "; profiles \(rules.profiles.map(\.name).joined(separator: ", "))" }
         if !restartOnly.isEmpty {
             summary += "; changes to \(restartOnly.joined(separator: ", ")) take effect at the next restart"
         }
         log.reloaded(summary)
+        return true
     }
 }

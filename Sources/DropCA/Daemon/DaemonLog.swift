@@ -18,11 +18,18 @@ struct DaemonLog: Sendable {
         logger.log(level: event.level, "\(message)", metadata: event.metadata(metadata))
     }
 
+    /// The file as a line names it: `NAME` in the default profile (as before profiles),
+    /// `NAME (profile P)` in another, since the same name may arrive in several inboxes.
+    private static func named(_ file: String, profile: String) -> String {
+        profile == Configuration.Profile.defaultName ? file : "\(file) (profile \(profile))"
+    }
+
     /// One line per certificate. What the policy changed (Key Usage bits removed,
     /// extensions dropped, e-mail address added to the SAN) is part of that line and of its
     /// fields, since it is routine for appliances to ask for more than a leaf may have; a
     /// validity cut to the CA's notAfter gets a warning of its own, as the CA is near its end.
-    func issued(file: String, certificate: IssuedCertificate) {
+    /// Every record of an input carries `DROPCA_PROFILE`.
+    func issued(file: String, profile: String = Configuration.Profile.defaultName, certificate: IssuedCertificate) {
         // Formatted once rather than at each of its two or three uses in the line.
         let notAfter = Self.timestamp(certificate.notAfter)
         var metadata: Logger.Metadata = [
@@ -33,6 +40,7 @@ struct DaemonLog: Sendable {
             "not_after": "\(notAfter)",
             "csr_sha256": "\(certificate.csrSHA256)",
             "key": "\(certificate.keyDescription)",
+            "profile": "\(profile)",
         ]
         var changes: [String] = []
         if !certificate.removedKeyUsages.isEmpty {
@@ -50,29 +58,31 @@ struct DaemonLog: Sendable {
             changes.append("default extended key usage applied")
         }
         let who = certificate.subject.isEmpty ? certificate.subjectAlternativeNames.joined(separator: ", ") : certificate.subject
-        var line = "issued \(file): serial \(certificate.serialHex) for \(who), \(certificate.keyDescription), valid until \(notAfter)"
+        var line = "issued \(Self.named(file, profile: profile)): serial \(certificate.serialHex) for \(who), \(certificate.keyDescription), valid until \(notAfter)"
         if !changes.isEmpty { line += "; " + changes.joined(separator: "; ") }
         log(.certificateIssued, line, metadata)
         if certificate.validityCutToCA {
-            log(.validityCut, "\(file): validity of serial \(certificate.serialHex) cut to the CA certificate's notAfter \(notAfter); renew the CA", [
-                "file": "\(file)", "serial": "\(certificate.serialHex)", "not_after": "\(notAfter)",
+            log(.validityCut, "\(Self.named(file, profile: profile)): validity of serial \(certificate.serialHex) cut to the CA certificate's notAfter \(notAfter); renew the CA", [
+                "file": "\(file)", "serial": "\(certificate.serialHex)", "not_after": "\(notAfter)", "profile": "\(profile)",
             ])
         }
     }
 
-    func rejected(file: String, refusal: Refusal, csrSHA256: String?) {
+    /// `reason` is the one the reason file and the ledger have (``Refusal/reason(inProfile:)``).
+    func rejected(file: String, profile: String = Configuration.Profile.defaultName, reason: String, code: String, csrSHA256: String?) {
         var metadata: Logger.Metadata = [
             "file": "\(file)",
-            "reason": "\(refusal.reason)",
-            "rejection_code": "\(refusal.code)",
+            "reason": "\(reason)",
+            "rejection_code": "\(code)",
+            "profile": "\(profile)",
         ]
         if let csrSHA256 { metadata["csr_sha256"] = "\(csrSHA256)" }
-        log(.requestRejected, "rejected \(file): \(refusal.reason)", metadata)
+        log(.requestRejected, "rejected \(file): \(reason)", metadata)
     }
 
-    func republished(file: String, serial: String) {
-        log(.republishedAfterCrash, "published \(file) again: serial \(serial) was issued before an interruption", [
-            "file": "\(file)", "serial": "\(serial)",
+    func republished(file: String, profile: String = Configuration.Profile.defaultName, serial: String) {
+        log(.republishedAfterCrash, "published \(Self.named(file, profile: profile)) again: serial \(serial) was issued before an interruption", [
+            "file": "\(file)", "serial": "\(serial)", "profile": "\(profile)",
         ])
     }
 
@@ -180,6 +190,11 @@ struct DaemonLog: Sendable {
         log(.writesRecovered, "can \(what) again, after \(failures) failed attempts over \(seconds) s", [
             "reason": "\(what)", "count": "\(failures)",
         ])
+    }
+
+    /// Something that failed before works now (outside the publisher's episodes).
+    func recovered(_ summary: String) {
+        logger.notice("\(summary)")
     }
 
     func reconciled(_ summary: String) {

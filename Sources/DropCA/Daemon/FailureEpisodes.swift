@@ -6,6 +6,10 @@
 /// certificate per retry buried the one line that mattered (3,400 a minute on a full state
 /// filesystem). An operator needs the start, the cause, and the all-clear.
 ///
+/// Writes to folders are episodes per profile: a full outbox of one profile is one episode,
+/// whatever the other profiles' outboxes do meanwhile (each message says which profile's
+/// folder, ``ProfileSpool/qualifier``; the default profile's read as before profiles).
+///
 /// Owned by the publisher thread (not shared), so it needs no lock.
 struct FailureEpisodes {
     /// The kinds of write the publisher makes; each has its own episode.
@@ -30,31 +34,39 @@ struct FailureEpisodes {
         var failures: Int
     }
 
-    private var open: [Kind: Episode] = [:]
+    /// A kind of write, and where: "" for the ledger and the default profile's folders,
+    /// " of profile NAME" for a named profile's.
+    private struct Key: Hashable {
+        let kind: Kind
+        let place: String
+    }
+
+    private var open: [Key: Episode] = [:]
     private let clock = ContinuousClock()
 
     var isEmpty: Bool { open.isEmpty }
 
-    func isOpen(_ kind: Kind) -> Bool { open[kind] != nil }
+    func isOpen(_ kind: Kind, in place: String = "") -> Bool { open[Key(kind: kind, place: place)] != nil }
 
     /// Records a failure of `kind` that affected `count` files; logs it when it starts an
     /// episode. Returns true when it did (tests and callers that add detail).
     @discardableResult
-    mutating func failed(_ kind: Kind, count: Int, error: String, log: DaemonLog) -> Bool {
-        if var episode = open[kind] {
+    mutating func failed(_ kind: Kind, in place: String = "", count: Int, error: String, log: DaemonLog) -> Bool {
+        let key = Key(kind: kind, place: place)
+        if var episode = open[key] {
             episode.failures += 1
-            open[kind] = episode
+            open[key] = episode
             return false
         }
-        open[kind] = Episode(began: clock.now, failures: 1)
-        log.writesFailing(kind.action, count: count, error: error)
+        open[key] = Episode(began: clock.now, failures: 1)
+        log.writesFailing(kind.action + place, count: count, error: error)
         return true
     }
 
     /// A write of `kind` worked: ends its episode, if one is open, with a line saying so.
-    mutating func succeeded(_ kind: Kind, log: DaemonLog) {
-        guard let episode = open.removeValue(forKey: kind) else { return }
+    mutating func succeeded(_ kind: Kind, in place: String = "", log: DaemonLog) {
+        guard let episode = open.removeValue(forKey: Key(kind: kind, place: place)) else { return }
         let seconds = Int((clock.now - episode.began).components.seconds)
-        log.writesRecovered(kind.action, failures: episode.failures, seconds: seconds)
+        log.writesRecovered(kind.action + place, failures: episode.failures, seconds: seconds)
     }
 }

@@ -1,38 +1,57 @@
 import Spool
 import Synchronization
 
-/// The loop that watches the inbox and decides what to hand to the workers: inotify
-/// events, the startup/overflow/periodic scans and the settle rule (all kept by
-/// `IntakeTracker`), bounded by the work queue's capacity.
+/// The loop that watches every profile's inbox and decides what to hand to the workers:
+/// inotify events, the startup/overflow/periodic scans and the settle rule (all kept by
+/// one `IntakeTracker` per inbox), bounded by the work queue's capacity.
 ///
-/// Runs on a thread of its own because it blocks in `poll(2)`. It is also the loop that
-/// pets the systemd watchdog: it wakes at least every quarter of WATCHDOG_USEC and only
-/// pets it while the workers keep up or have nothing to do. It
-/// wakes every two seconds anyway, for the STATUS= line and to check the inbox is still there
-/// (checked at most every half second while busy).
+/// Runs on a thread of its own because it blocks in `poll(2)`: one `poll` on one inotify
+/// descriptor with a watch per inbox (``InboxWatcher``), however many profiles there are.
+/// It is also the loop that pets the systemd watchdog: it wakes at least every quarter of
+/// WATCHDOG_USEC and only pets it while the workers keep up or have nothing to do. It
+/// wakes every two seconds anyway, for the STATUS= line and to check every inbox is still
+/// there (checked at most every half second while busy). Losing any inbox is fatal, as
+/// losing the one inbox was before profiles.
 ///
-/// What other threads touch (the tracker, the stop flag, the in-flight count) is in one
+/// Each inbox keeps the rules of a single inbox: its own tracker (its own
+/// `settle_seconds`), its own periodic rescan (`rescan_seconds`), its own overflow
+/// handling (an overflow of the shared queue rescans every inbox). Ready names are handed
+/// out one profile at a time in turn, so that a burst in one inbox does not hold back an
+/// upload in another for longer than one turn of the queue.
+///
+/// What other threads touch (the trackers, the stop flag, the in-flight count) is in one
 /// `Mutex`: the publisher reports finished names and the signal queue asks it to stop.
-/// The loop never holds that lock while it calls out (the inbox, the work queue, the
+/// The loop never holds that lock while it calls out (the inboxes, the work queue, the
 /// callbacks), except for `IntakeTracker.apply`'s status look-up, which takes no lock.
 final class IntakeLoop: Sendable {
     enum Exit: Sendable, Equatable {
         case stopped
-        case inboxLost(String)
+        /// The inbox at `path` is gone (deleted, moved, unmounted).
+        case inboxLost(path: String, reason: String)
         case failed(String)
     }
 
-    private let inbox: Inbox
+    /// One profile's inbox and the timing of its scans.
+    struct Watched: Sendable {
+        let inbox: Inbox
+        let settle: Duration
+        /// Periodic full scan (`spool.rescan_seconds`); nil when off.
+        let rescanInterval: Duration?
+    }
+
+    private let inboxes: [Watched]
     private let watcher: InboxWatcher
-    private let queue: WorkQueue<SpoolName>
+    private let queue: WorkQueue<InboxEntry>
     private let capacity: Int
-    private let rescanInterval: Duration?
     private let watchdogInterval: Duration?
     private let log: DaemonLog
     private let clock = ContinuousClock()
 
     private struct State {
-        var tracker: IntakeTracker
+        /// One per inbox, by profile index.
+        var trackers: [IntakeTracker]
+        /// The inbox whose ready names are offered first at the next hand-out.
+        var nextTurn = 0
         var stopRequested = false
         var inFlight = 0
         var finishedSinceLastPet = true
@@ -44,6 +63,10 @@ final class IntakeLoop: Sendable {
         /// The wait before that scan: 1 s, doubled after each batch that fails again, up
         /// to 30 s; back to 1 s after a batch without failure.
         var retryBackoff: Duration = .seconds(1)
+
+        func pendingDeadline() -> ContinuousClock.Instant? {
+            trackers.compactMap { $0.pendingDeadline() }.min()
+        }
     }
 
     private let lock: Mutex<State>
@@ -66,14 +89,13 @@ final class IntakeLoop: Sendable {
 
     private let callbacks: Callbacks
 
-    init(inbox: Inbox, watcher: InboxWatcher, queue: WorkQueue<SpoolName>, capacity: Int,
-         settle: Duration, rescanInterval: Duration?, watchdogInterval: Duration?, log: DaemonLog,
-         callbacks: Callbacks) {
-        self.inbox = inbox
+    /// `inboxes` in profile order, as `watcher` watches them.
+    init(inboxes: [Watched], watcher: InboxWatcher, queue: WorkQueue<InboxEntry>, capacity: Int,
+         watchdogInterval: Duration?, log: DaemonLog, callbacks: Callbacks) {
+        self.inboxes = inboxes
         self.watcher = watcher
         self.queue = queue
         self.capacity = capacity
-        self.rescanInterval = rescanInterval
         // systemd asks for a ping every half WATCHDOG_USEC (`watchdogInterval`); pinging
         // twice as often leaves room for a slow turn of the loop.
         self.watchdogInterval = watchdogInterval.map { $0 / 2 }
@@ -83,7 +105,9 @@ final class IntakeLoop: Sendable {
         // event. `resolveLostCloses` asks the kernel whether it still has writers; when
         // the kernel will not say (no lease permission), the file is taken once it has
         // been unchanged for this long: far past `settle`, short enough not to strand it.
-        self.lock = Mutex(State(tracker: IntakeTracker(settle: settle, lostCloseQuiet: max(.seconds(30), settle * 10))))
+        self.lock = Mutex(State(trackers: inboxes.map {
+            IntakeTracker(settle: $0.settle, lostCloseQuiet: max(.seconds(30), $0.settle * 10))
+        }))
     }
 
     /// How often a busy loop asks ``Inbox/lossReason()`` (see `run`).
@@ -95,13 +119,13 @@ final class IntakeLoop: Sendable {
         watcher.wake()
     }
 
-    /// The workers are done with these names (issued, rejected or left alone); `retry`
+    /// The workers are done with these entries (issued, rejected or left alone); `retry`
     /// when a failure left some of them in the inbox.
-    func finished(_ names: [SpoolName], retry: Bool = false) {
+    func finished(_ entries: [InboxEntry], retry: Bool = false) {
         let now = clock.now
         lock.withLock { state in
-            for name in names { state.tracker.finished(name) }
-            state.inFlight -= names.count
+            for entry in entries { state.trackers[entry.profile].finished(entry.name) }
+            state.inFlight -= entries.count
             state.finishedSinceLastPet = true
             if retry {
                 // Doubled per scan scheduled, not per batch: a burst's many failing
@@ -117,14 +141,18 @@ final class IntakeLoop: Sendable {
         watcher.wake()
     }
 
-    /// Inputs in the inbox not finished yet (being written, settling, ready, or out with
+    /// Inputs in the inboxes not finished yet (being written, settling, ready, or out with
     /// the workers and the publisher), for the metrics.
     var waitingCount: Int {
-        lock.withLock { $0.tracker.counts.values.reduce(0, +) }
+        lock.withLock { $0.trackers.reduce(0) { $0 + $1.counts.values.reduce(0, +) } }
     }
 
     var statusLine: String {
-        let (counts, inFlight, problem) = lock.withLock { ($0.tracker.counts, $0.inFlight, $0.authorityProblem) }
+        let (counts, inFlight, problem) = lock.withLock { state in
+            (state.trackers.reduce(into: [IntakeTracker.State: Int]()) { total, tracker in
+                total.merge(tracker.counts, uniquingKeysWith: +)
+            }, state.inFlight, state.authorityProblem)
+        }
         if let problem {
             return "waiting for a valid CA (\(problem)); \(counts[.ready, default: 0]) requests wait in the inbox"
         }
@@ -132,14 +160,10 @@ final class IntakeLoop: Sendable {
     }
 
     func run() -> Exit {
-        do {
-            try scan()
-        } catch {
-            return .failed("cannot list the inbox \(inbox.path): \(error)")
-        }
+        if let failure = scanAll() { return failure }
         handOut()
         callbacks.ready()
-        var nextRescan = rescanInterval.map { clock.now + $0 }
+        var nextRescans = inboxes.map { watched in watched.rescanInterval.map { clock.now + $0 } }
         var nextStatus = clock.now
         var nextPetCheck = watchdogInterval.map { clock.now + $0 }
         var nextLostCloseCheck: ContinuousClock.Instant? = nil
@@ -147,45 +171,55 @@ final class IntakeLoop: Sendable {
 
         while !lock.withLock({ $0.stopRequested }) {
             let now = clock.now
-            var wakeAt = [lock.withLock { $0.tracker.pendingDeadline() }, lock.withLock { $0.retryScanDue },
-                          nextRescan, nextPetCheck, nextLostCloseCheck, Optional(nextStatus)]
+            var wakeAt = ([lock.withLock { $0.pendingDeadline() }, lock.withLock { $0.retryScanDue },
+                           nextPetCheck, nextLostCloseCheck, Optional(nextStatus)] + nextRescans)
                 .compactMap { $0 }.min() ?? now + .seconds(5)
             if wakeAt < now { wakeAt = now }
-            let events: [InboxEvent]
+            let events: [InboxWatcher.WatchedEvent]
             do {
-                events = try watcher.nextEvents(timeout: wakeAt - now)
+                events = try watcher.nextWatchedEvents(timeout: wakeAt - now)
             } catch {
                 return .failed("\(error)")
             }
-            for event in events {
-                switch event {
-                case .inboxLost(let reason):
-                    return .inboxLost(reason)
-                case .overflow:
+            for watched in events {
+                switch (watched.event, watched.inbox) {
+                case (.inboxLost(let reason), let index?):
+                    return .inboxLost(path: inboxes[index].inbox.path, reason: reason)
+                case (.overflow, _):
                     log.overflow()
-                    lock.withLock { $0.tracker.overflowed() }
-                    do { try scan() } catch { return .failed("cannot list the inbox \(inbox.path): \(error)") }
+                    lock.withLock { state in
+                        for index in state.trackers.indices { state.trackers[index].overflowed() }
+                    }
+                    if let failure = scanAll() { return failure }
                     nextLostCloseCheck = clock.now
-                default:
-                    lock.withLock { $0.tracker.apply(event, status: { inbox.status(of: $0) }) }
+                case (let event, let index?):
+                    let inbox = inboxes[index].inbox
+                    lock.withLock { $0.trackers[index].apply(event, status: { inbox.status(of: $0) }) }
+                case (_, nil):
+                    break
                 }
             }
 
             let after = clock.now
-            // Two stat calls; during a burst the loop turns hundreds of times a second (every
-            // finished batch wakes it), so ask at most every half second. The status wake-up
-            // every two seconds keeps an idle daemon asking as before.
+            // Two stat calls per inbox; during a burst the loop turns hundreds of times a
+            // second (every finished batch wakes it), so ask at most every half second. The
+            // status wake-up every two seconds keeps an idle daemon asking as before.
             if after >= nextLossCheck {
-                if let reason = inbox.lossReason() {
-                    return .inboxLost(reason)
+                for watched in inboxes {
+                    if let reason = watched.inbox.lossReason() {
+                        return .inboxLost(path: watched.inbox.path, reason: reason)
+                    }
                 }
                 nextLossCheck = after + Self.lossCheckInterval
             }
-            if let deadline = lock.withLock({ $0.tracker.pendingDeadline() }), deadline <= after {
-                let names = lock.withLock { $0.tracker.namesToRecheck() }
-                let statuses = names.map { ($0, inbox.status(of: $0)) }
-                lock.withLock { state in
-                    for (name, status) in statuses { state.tracker.observed(name, status: status, at: after) }
+            if let deadline = lock.withLock({ $0.pendingDeadline() }), deadline <= after {
+                for (index, watched) in inboxes.enumerated() {
+                    let names = lock.withLock { $0.trackers[index].namesToRecheck() }
+                    guard !names.isEmpty else { continue }
+                    let statuses = names.map { ($0, watched.inbox.status(of: $0)) }
+                    lock.withLock { state in
+                        for (name, status) in statuses { state.trackers[index].observed(name, status: status, at: after) }
+                    }
                 }
             }
             if let due = nextLostCloseCheck, due <= after {
@@ -196,12 +230,11 @@ final class IntakeLoop: Sendable {
                 state.retryScanDue = nil
                 return true
             }
-            if retryDue {
-                do { try scan() } catch { return .failed("cannot list the inbox \(inbox.path): \(error)") }
-            }
-            if let due = nextRescan, due <= after, let interval = rescanInterval {
-                do { try scan() } catch { return .failed("cannot list the inbox \(inbox.path): \(error)") }
-                nextRescan = after + interval
+            if retryDue, let failure = scanAll() { return failure }
+            for (index, watched) in inboxes.enumerated() {
+                guard let due = nextRescans[index], due <= after, let interval = watched.rescanInterval else { continue }
+                if let failure = scan(index) { return failure }
+                nextRescans[index] = after + interval
             }
             handOut()
 
@@ -227,27 +260,46 @@ final class IntakeLoop: Sendable {
     /// says nobody has open for writing are complete, so they count as closed now.
     /// Returns true when no such file is left to ask about.
     private func resolveLostCloses() -> Bool {
-        let doubtful = lock.withLock { state in state.tracker.namesToRecheck().filter { state.tracker.state(of: $0) == .beingWritten } }
         var unresolved = 0
-        for name in doubtful {
-            if inbox.hasWriters(name) == false {
-                lock.withLock { $0.tracker.closedWrite(name) }
-            } else {
-                unresolved += 1
+        for (index, watched) in inboxes.enumerated() {
+            let doubtful = lock.withLock { state in
+                state.trackers[index].namesToRecheck().filter { state.trackers[index].state(of: $0) == .beingWritten }
+            }
+            for name in doubtful {
+                if watched.inbox.hasWriters(name) == false {
+                    lock.withLock { $0.trackers[index].closedWrite(name) }
+                } else {
+                    unresolved += 1
+                }
             }
         }
         return unresolved == 0
     }
 
-    private func scan() throws {
-        let entries = try inbox.scan()
-        let now = clock.now
-        lock.withLock { $0.tracker.scanned(entries, at: now) }
+    /// Scans one inbox; the exit to take when it cannot be listed.
+    private func scan(_ index: Int) -> Exit? {
+        let inbox = inboxes[index].inbox
+        do {
+            let entries = try inbox.scan()
+            let now = clock.now
+            lock.withLock { $0.trackers[index].scanned(entries, at: now) }
+            return nil
+        } catch {
+            return .failed("cannot list the inbox \(inbox.path): \(error)")
+        }
     }
 
-    /// Moves ready names into the work queue while it has room, unless the CA cannot sign:
-    /// then they wait in the inbox (logged once), and when a valid CA is in force again the
-    /// inbox is scanned anew, for names a worker handed back meanwhile.
+    private func scanAll() -> Exit? {
+        for index in inboxes.indices {
+            if let failure = scan(index) { return failure }
+        }
+        return nil
+    }
+
+    /// Moves ready names into the work queue while it has room, one inbox at a time in
+    /// turn, unless the CA cannot sign: then they wait in the inboxes (logged once), and
+    /// when a valid CA is in force again the inboxes are scanned anew, for names a worker
+    /// handed back meanwhile.
     private func handOut() {
         let problem = callbacks.authorityProblem()
         let previous = lock.withLock { state -> String? in
@@ -260,15 +312,26 @@ final class IntakeLoop: Sendable {
         }
         if previous != nil {
             log.authorityUsable()
-            try? scan()
+            _ = scanAll()
         }
-        var names: [SpoolName] = []
+        var entries: [InboxEntry] = []
         lock.withLock { state in
-            while state.inFlight < capacity, let name = state.tracker.nextReady() {
-                names.append(name)
-                state.inFlight += 1
+            let count = state.trackers.count
+            var turn = state.nextTurn
+            // Inboxes in a row that had nothing ready: a whole round of them ends it.
+            var idle = 0
+            while state.inFlight < capacity && idle < count {
+                if let name = state.trackers[turn].nextReady() {
+                    entries.append(InboxEntry(profile: turn, name: name))
+                    state.inFlight += 1
+                    idle = 0
+                } else {
+                    idle += 1
+                }
+                turn = (turn + 1) % count
             }
+            state.nextTurn = turn
         }
-        for name in names { queue.push(name) }
+        for entry in entries { queue.push(entry) }
     }
 }

@@ -3,65 +3,78 @@ import Issuance
 import Ledger
 import Spool
 
-/// Turns one inbox name into a `WorkResult`: safe intake, crash recovery lookup, issuance.
+/// Turns one inbox entry into a `WorkResult`: safe intake from its profile's inbox, crash
+/// recovery lookup, issuance under its profile's rules, and the profile's output files.
 /// Runs on the worker threads; everything it touches is Sendable and thread-safe.
 struct IssuanceWorker: Sendable {
-    let inbox: Inbox
+    /// Every profile's folders, by ``ProfileSpool/index``.
+    let spools: [ProfileSpool]
     let ledger: Ledger
     let unrecorded: UnrecordedCertificates
     /// Request bytes in memory (``ByteBudget``); a rejected result keeps its share until
     /// the publisher is done with it.
     let budget: ByteBudget
-    let issuer: @Sendable () -> Issuer
+    let rules: @Sendable () -> IssuanceRules
 
-    func process(_ name: SpoolName) -> WorkResult {
-        if case .unsafe(let why) = name.classification {
-            return .rejected(name: name, refusal: .spool(.unsafeName(why)), identity: nil, contents: nil, csrSHA256: nil)
+    func process(_ entry: InboxEntry) -> WorkResult {
+        if case .unsafe(let why) = entry.name.classification {
+            return WorkResult(entry: entry, outcome: .rejected(refusal: .spool(.unsafeName(why)), identity: nil, contents: nil, csrSHA256: nil))
         }
-        let issuer = self.issuer()
+        // Read once: the file is issued and its outputs made under one set of rules.
+        let rules = self.rules()
+        let issuer = rules.profiles[entry.profile].issuer
         // The CA ran out (or was not valid yet) after the intake loop handed this name out:
         // leave it in the inbox for when a valid CA is loaded, never reject it for that.
         if issuer.authority.unusableReason(at: Date()) != nil {
-            return .leftAlone(name: name)
+            return WorkResult(entry: entry, outcome: .leftAlone)
         }
         let maxBytes = issuer.policy.maxCSRBytes
         let reserved = budget.reserve(maxBytes + 1)
-        let result = read(name, maxBytes: maxBytes, issuer: issuer)
-        if case .rejected(_, _, _, let contents?, _) = result {
-            budget.release(max(0, reserved - contents.count))
-        } else {
-            budget.release(reserved)
-        }
+        let result = WorkResult(entry: entry, outcome: read(entry, maxBytes: maxBytes, rules: rules))
+        budget.release(max(0, reserved - result.heldBytes))
         return result
     }
 
-    private func read(_ name: SpoolName, maxBytes: Int, issuer: Issuer) -> WorkResult {
-        switch inbox.take(name, maxBytes: maxBytes) {
+    private func read(_ entry: InboxEntry, maxBytes: Int, rules: IssuanceRules) -> WorkResult.Outcome {
+        let spool = spools[entry.profile]
+        let name = entry.name
+        switch spool.inbox.take(name, maxBytes: maxBytes) {
         case .vanished, .changed:
-            return .leftAlone(name: name)
+            return .leftAlone
         case .refused(let refusal, let reason):
-            return .rejected(name: name, refusal: .spool(SpoolRefusal(refusal, reason: reason)),
-                             identity: nil, contents: nil, csrSHA256: nil)
+            return .rejected(refusal: .spool(SpoolRefusal(refusal, reason: reason)), identity: nil, contents: nil, csrSHA256: nil)
         case .contents(let bytes, let identity):
             let digest = Issuer.sha256Hex(bytes)
             do {
-                if let record = try ledger.unpublishedIssuance(sourceFile: name.description, csrSHA256: digest) {
-                    return .republish(name: name, record: record, identity: identity)
+                if let record = try ledger.unpublishedIssuance(profile: spool.name, sourceFile: name.description, csrSHA256: digest) {
+                    guard let files = try? rules.files(for: [UInt8](record.certificate), profile: entry.profile) else { return .retryLater }
+                    return .republish(record: record, files: files, identity: identity)
                 }
             } catch {
                 // Without the ledger, exactly-once cannot be promised: leave the file for later.
-                return .retryLater(name: name)
+                return .retryLater
             }
             // Signed before, but the ledger could not record it: the same certificate again.
-            if let certificate = unrecorded.take(name: name, digest: digest) {
-                return .issued(name: name, certificate: certificate, identity: identity)
+            let certificate: IssuedCertificate
+            if let kept = unrecorded.take(entry, digest: digest) {
+                certificate = kept
+            } else {
+                switch rules.profiles[entry.profile].issuer.issue(bytes) {
+                case .success(let issued):
+                    certificate = issued
+                case .failure(let rejection):
+                    return .rejected(refusal: .request(rejection), identity: identity, contents: bytes, csrSHA256: digest)
+                }
             }
-            switch issuer.issue(bytes) {
-            case .success(let certificate):
-                return .issued(name: name, certificate: certificate, identity: identity)
-            case .failure(let rejection):
-                return .rejected(name: name, refusal: .request(rejection), identity: identity, contents: bytes, csrSHA256: digest)
+            // Made here rather than by the publisher: a PKCS#7 or PEM per certificate is
+            // CPU work, which the workers share and the one publisher thread should not do.
+            // Encoding fails only when OpenSSL does (memory); the certificate is kept, never
+            // signed again, and the input waits for the next look.
+            guard let files = try? rules.files(for: certificate.der, profile: entry.profile) else {
+                unrecorded.keep(certificate, for: entry)
+                return .retryLater
             }
+            return .issued(certificate: certificate, files: files, identity: identity)
         }
     }
 }

@@ -3,8 +3,8 @@ import Issuance
 import Journal
 import Spool
 
-/// The daemon's three stages and the two queues between them:
-/// intake loop (this thread: ``IntakeLoop/run()``) → names queue → `daemon.workers`
+/// The daemon's three stages and the two queues between them, shared by every profile:
+/// intake loop (this thread: ``IntakeLoop/run()``, every inbox) → names queue → `daemon.workers`
 /// worker threads (``IssuanceWorker``, CPU-bound) → results queue → one publisher thread
 /// (``Publisher``, fsync-bound, batches) → back to intake as "finished".
 ///
@@ -14,12 +14,15 @@ import Spool
 /// (they stay in the inbox), finishes what the workers hold and publishes it.
 final class Pipeline: Sendable {
     let intake: IntakeLoop
-    private let names = WorkQueue<SpoolName>()
+    private let names = WorkQueue<InboxEntry>()
     private let results = WorkQueue<WorkResult>()
     private let workerCount: Int
     private let worker: IssuanceWorker
     private let publisher: Publisher
-    private let outbox: Outbox
+    private let outboxes: [Outbox]
+    /// The outboxes' copies of the CA certificate, retried after each batch where they failed.
+    private let caCopies: IssuingCACopies?
+    private let rulesBox: RulesBox
     private let counters: DaemonCounters
     /// Signed certificates the ledger could not record yet (``UnrecordedCertificates``).
     private let unrecorded: UnrecordedCertificates
@@ -28,31 +31,38 @@ final class Pipeline: Sendable {
     private let workers = DispatchGroup()
     private let publishing = DispatchGroup()
 
-    init(spool: SpoolResources, watcher: InboxWatcher, configuration: Configuration, issuerBox: IssuerBox,
-         counters: DaemonCounters, log: DaemonLog, notifier: Notifier, metrics: DaemonMetrics? = nil, extraStatus: @escaping @Sendable () -> String? = { nil }) {
+    init(spool: SpoolResources, watcher: InboxWatcher, configuration: Configuration, rulesBox: RulesBox,
+         caCopies: IssuingCACopies? = nil, counters: DaemonCounters, log: DaemonLog, notifier: Notifier, metrics: DaemonMetrics? = nil, extraStatus: @escaping @Sendable () -> String? = { nil }) {
         let workerCount = configuration.daemon.effectiveWorkers
-        let inbox = configuration.spool.inbox
+        let watching = spool.profiles.count == 1
+            ? spool.profiles[0].inbox.path
+            : "\(spool.profiles.count) inboxes (" + spool.profiles.map { "\($0.name): \($0.inbox.path)" }.joined(separator: ", ") + ")"
         self.workerCount = workerCount
         self.counters = counters
-        self.outbox = spool.outbox
+        self.outboxes = spool.profiles.map(\.outbox)
+        self.caCopies = caCopies
+        self.rulesBox = rulesBox
         let unrecorded = UnrecordedCertificates()
         self.unrecorded = unrecorded
         let budget = ByteBudget(bytes: configuration.daemon.inputBudgetMiB << 20)
         let ledgerWait = LedgerWait()
-        self.worker = IssuanceWorker(inbox: spool.inbox, ledger: spool.ledger, unrecorded: unrecorded, budget: budget,
-                                     issuer: { issuerBox.issuer })
-        self.publisher = Publisher(inbox: spool.inbox, outbox: spool.outbox, failed: spool.failed, ledger: spool.ledger,
+        self.worker = IssuanceWorker(spools: spool.profiles, ledger: spool.ledger, unrecorded: unrecorded, budget: budget,
+                                     rules: { rulesBox.rules })
+        self.publisher = Publisher(spools: spool.profiles, ledger: spool.ledger,
                                    log: log, unrecorded: unrecorded, ledgerWait: ledgerWait, metrics: metrics)
         self.budget = budget
         self.intake = IntakeLoop(
-            inbox: spool.inbox, watcher: watcher, queue: names, capacity: Self.inFlightLimit(workers: workerCount),
-            settle: .milliseconds(Int64(configuration.spool.settleSeconds * 1000)),
-            rescanInterval: configuration.spool.rescanSeconds > 0 ? .seconds(configuration.spool.rescanSeconds) : nil,
+            inboxes: spool.profiles.map { profile in
+                IntakeLoop.Watched(
+                    inbox: profile.inbox, settle: .milliseconds(Int64(profile.settings.settleSeconds * 1000)),
+                    rescanInterval: profile.settings.rescanSeconds > 0 ? .seconds(profile.settings.rescanSeconds) : nil)
+            },
+            watcher: watcher, queue: names, capacity: Self.inFlightLimit(workers: workerCount),
             watchdogInterval: notifier.watchdogInterval, log: log,
             callbacks: IntakeLoop.Callbacks(
                 ready: {
                     _ = notifier.ready()
-                    log.started("dropca started: watching \(inbox) with \(workerCount) workers; \(issuerBox.issuer.authority.summary)")
+                    log.started("dropca started: watching \(watching) with \(workerCount) workers; \(rulesBox.rules.authority.summary)")
                 },
                 status: { line in
                     var status = "\(counters.summary); \(line)"
@@ -62,7 +72,7 @@ final class Pipeline: Sendable {
                 },
                 watchdog: { _ = notifier.watchdog() },
                 boundedWait: { ledgerWait.current.map { $0 < LedgerWait.hangAfter } ?? false },
-                authorityProblem: { issuerBox.issuer.authority.unusableReason(at: Date()) }
+                authorityProblem: { rulesBox.rules.authority.unusableReason(at: Date()) }
             )
         )
     }
@@ -75,7 +85,7 @@ final class Pipeline: Sendable {
 
     /// Starts the worker threads and the publisher thread.
     func start() {
-        outbox.keepSpares()
+        for outbox in outboxes { outbox.keepSpares() }
         let (names, results, worker) = (self.names, self.results, self.worker)
         for index in 0..<workerCount {
             Self.thread(named: "dropca-worker-\(index)", group: workers) {
@@ -88,7 +98,8 @@ final class Pipeline: Sendable {
                 }
             }
         }
-        let (publisher, intake, outbox, counters, budget) = (self.publisher, self.intake, self.outbox, self.counters, self.budget)
+        let (publisher, intake, outboxes, counters, budget) = (self.publisher, self.intake, self.outboxes, self.counters, self.budget)
+        let (caCopies, rulesBox) = (self.caCopies, self.rulesBox)
         Self.thread(named: "dropca-publisher", group: publishing) {
             var state = Publisher.State()
             defer {
@@ -107,17 +118,21 @@ final class Pipeline: Sendable {
                     continue
                 }
                 let leftBehind = publisher.publish(batch, counters: counters, state: &state)
-                let finishedNames = batch.map(\.name)
+                let finished = batch.map(\.entry)
                 // The bytes rejected inputs held go back to the budget once the batch
                 // holding them is gone, not before.
-                let held = batch.reduce(0) { sum, result in
-                    if case .rejected(_, _, _, let contents?, _) = result { return sum + contents.count }
-                    return sum
-                }
+                let held = batch.reduce(0) { $0 + $1.heldBytes }
                 batch = []
                 budget.release(held)
-                intake.finished(finishedNames, retry: leftBehind)
-                outbox.keepSpares()
+                intake.finished(finished, retry: leftBehind)
+                // Spares are for the next upload into an idle daemon. With several profiles,
+                // refilling each outbox's after every batch of a burst would create two files
+                // per profile on this thread, where staging would have created them beside
+                // the ledger's commit: so every outbox's, once the burst is over.
+                if outboxes.count == 1 || names.outstanding == 0 {
+                    for outbox in outboxes { outbox.keepSpares() }
+                }
+                caCopies?.retry(rulesBox.rules.authority)
             }
         }
     }
@@ -129,10 +144,12 @@ final class Pipeline: Sendable {
         workers.wait()
         results.close()
         publishing.wait()
-        outbox.removeSpares()
-        // Temporaries a failed publish could not remove (a read-only or full outbox at the
-        // time) go at a clean stop, if the outbox takes writes again.
-        _ = try? outbox.removeStaleTemporaries()
+        for outbox in outboxes {
+            outbox.removeSpares()
+            // Temporaries a failed publish could not remove (a read-only or full outbox at
+            // the time) go at a clean stop, if the outbox takes writes again.
+            _ = try? outbox.removeStaleTemporaries()
+        }
     }
 
     /// How many names may be out of the inbox at once: queued, being issued, or waiting

@@ -24,10 +24,16 @@ import Spool
 /// same request is a new issuance, as it should be.
 /// Batching gives one fsync per folder and per transaction for the whole batch, which is
 /// what lets a burst run near the signing rate.
+///
+/// A batch may hold inputs of several profiles: it is still one ledger transaction each
+/// for steps 1 and 4, and each profile's folders get their own staging, renames and
+/// folder fsyncs (their failures are episodes of their own, so a full outbox of one profile
+/// neither holds back nor silences another's). An input of a profile with several outputs
+/// is one item of its outbox's batch: all its files are durable before the first rename,
+/// renamed back to back, and only then is the input removed.
 struct Publisher: Sendable {
-    let inbox: Inbox
-    let outbox: Outbox
-    let failed: FailedFolder
+    /// Every profile's folders, by ``ProfileSpool/index``.
+    let spools: [ProfileSpool]
     let ledger: Ledger
     let log: DaemonLog
     /// Signed certificates the ledger could not record, for the workers to hand back
@@ -35,10 +41,9 @@ struct Publisher: Sendable {
     let unrecorded: UnrecordedCertificates
     /// Marks the time spent inside ledger writes, for the watchdog and STATUS=.
     let ledgerWait: LedgerWait
-    /// Counters and the latency histogram for Prometheus; nil without `metrics.textfile`.
+    /// Counters and the latency histogram for Prometheus, by the input's profile; nil
+    /// without `metrics.textfile`.
     let metrics: DaemonMetrics?
-    /// Until profiles come, every input belongs to the default one.
-    var profile = "default"
 
     /// What the publisher thread carries from one batch to the next.
     struct State {
@@ -57,81 +62,147 @@ struct Publisher: Sendable {
         static let pendingLimit = 100_000
     }
 
+    /// A certificate on its way to the outbox: new (to be recorded first) or recorded before.
+    private struct Candidate {
+        let entry: InboxEntry
+        let files: [OutboxFile]
+        let identity: FileIdentity
+        let serial: String
+        let isFresh: Bool
+    }
+
     /// Publishes one batch. Returns true when some input of it was left in the inbox by a
     /// failure (a full or read-only folder, a ledger that cannot be written): the intake
     /// loop then looks at the inbox again after a back-off, whatever `rescan_seconds` says,
     /// since nothing else would bring those inputs back.
     @discardableResult
     func publish(_ batch: [WorkResult], counters: DaemonCounters, state: inout State) -> Bool {
-        var leftBehind = batch.contains { if case .retryLater = $0 { return true } else { return false } }
+        var leftBehind = batch.contains { if case .retryLater = $0.outcome { return true } else { return false } }
         let now = Date()
         // 1. Record new certificates before anything else sees them, and meanwhile, on
         // another thread, write them and any republished ones to hidden temporaries in the
-        // outbox and make those durable. The two syncs overlap rather than add up (one
+        // outboxes and make those durable. The two syncs overlap rather than add up (one
         // fsync less between upload and certificate for a single file); nothing is visible
         // until both are done.
-        let fresh = batch.compactMap { result -> (SpoolName, IssuedCertificate, FileIdentity)? in
-            if case .issued(let name, let certificate, let identity) = result { return (name, certificate, identity) }
-            return nil
+        var fresh: [(entry: InboxEntry, certificate: IssuedCertificate)] = []
+        var candidates: [Candidate] = []
+        for result in batch {
+            if case .issued(let certificate, let files, let identity) = result.outcome {
+                fresh.append((result.entry, certificate))
+                candidates.append(Candidate(entry: result.entry, files: files, identity: identity, serial: certificate.serialHex, isFresh: true))
+            }
         }
-        var candidates: [(name: SpoolName, certificate: [UInt8], identity: FileIdentity, serial: String, isFresh: Bool)] =
-            fresh.map { ($0.0, $0.1.der, $0.2, $0.1.serialHex, true) }
-        for case .republish(let name, let record, let identity) in batch {
-            candidates.append((name, [UInt8](record.certificate), identity, record.serial, false))
+        for result in batch {
+            if case .republish(let record, let files, let identity) = result.outcome {
+                candidates.append(Candidate(entry: result.entry, files: files, identity: identity, serial: record.serial, isFresh: false))
+            }
         }
-        let outbox = self.outbox
-        let certificates = candidates.map { (input: $0.name, certificate: $0.certificate) }
-        let staging = candidates.isEmpty ? nil : Concurrently { try outbox.stage(certificates) }
+        // Each profile's candidates, in batch order, as one batch of its outbox.
+        var groups: [(spool: ProfileSpool, members: [Int])] = []
+        for (index, candidate) in candidates.enumerated() {
+            if let group = groups.firstIndex(where: { $0.spool.index == candidate.entry.profile }) {
+                groups[group].members.append(index)
+            } else {
+                groups.append((spools[candidate.entry.profile], [index]))
+            }
+        }
+        let stagingInput = groups.map { group in
+            (outbox: group.spool.outbox, items: group.members.map { (input: candidates[$0].entry.name, files: candidates[$0].files) })
+        }
+        // One profile's batch is staged and synced as before profiles; several profiles'
+        // temporaries are synced together, side by side (`Outbox.synchronize`).
+        let staging = candidates.isEmpty ? nil : Concurrently { () -> [Result<Outbox.StagedBatch, any Error>] in
+            if stagingInput.count == 1 {
+                return stagingInput.map { group in Result { try group.outbox.stage(files: group.items) } }
+            }
+            var staged = stagingInput.map { group in Result { try group.outbox.stage(files: group.items, syncing: false) } }
+            let written = staged.indices.compactMap { index -> (Int, Outbox, Outbox.StagedBatch)? in
+                guard case .success(let batch) = staged[index] else { return nil }
+                return (index, stagingInput[index].outbox, batch)
+            }
+            for (failure, item) in zip(Outbox.synchronize(written.map { ($0.1, $0.2) }), written) {
+                if let failure { staged[item.0] = .failure(failure) }
+            }
+            return staged
+        }
         let recorded = record(fresh, at: now, state: &state)
 
-        // 2. Publish what the ledger holds, removing each input right after its certificate
-        // appears; drop the temporaries of what the ledger could not record.
-        var published: [(name: SpoolName, identity: FileIdentity, serial: String)] = []
+        // 2. Publish what the ledger holds, removing each input right after its files
+        // appear; drop the temporaries of what the ledger could not record. Then one fsync
+        // of each outbox that got files, side by side when there are several.
+        var published: [(entry: InboxEntry, identity: FileIdentity, serial: String)] = []
+        var publishedFresh: Set<InboxEntry> = []
         if let staging {
-            let recordedNames = Set(recorded.map(\.0))
-            let keep = candidates.map { !$0.isFresh || recordedNames.contains($0.name) }
-            var renamed: [(name: SpoolName, identity: FileIdentity, serial: String)] = []
-            var removalFailures: [String] = []
-            var notRemoved: Set<SpoolName> = []
-            do {
-                let staged = try staging.result()
-                try outbox.publish(staged, including: keep) { index in
-                    let item = candidates[index]
-                    renamed.append((item.name, item.identity, item.serial))
-                    do {
-                        _ = try inbox.remove(item.name, ifUnchangedFrom: item.identity)
-                    } catch {
-                        removalFailures.append("\(item.name): \(error)")
-                        notRemoved.insert(item.name)
+            let recordedEntries = Set(recorded.map(\.entry))
+            // The closure does not throw (each profile's failure is in its own result).
+            let staged = (try? staging.result()) ?? []
+            // Renamed in an outbox whose folder fsync is still to come.
+            var unsynced: [(spool: ProfileSpool, renamed: [Candidate], kept: [Candidate], intended: Int)] = []
+            for (position, group) in groups.enumerated() {
+                let spool = group.spool
+                let members = group.members
+                let keep = members.map { !candidates[$0].isFresh || recordedEntries.contains(candidates[$0].entry) }
+                let intended = keep.filter { $0 }.count
+                var renamed: [Candidate] = []
+                var removalFailures: [String] = []
+                var notRemoved: Set<InboxEntry> = []
+                do {
+                    guard position < staged.count else { throw SpoolError(.cannotWrite, "staging did not finish") }
+                    let batch = try staged[position].get()
+                    try spool.outbox.publish(batch, including: keep, syncingFolder: false) { index in
+                        let item = candidates[members[index]]
+                        renamed.append(item)
+                        do {
+                            _ = try spool.inbox.remove(item.entry.name, ifUnchangedFrom: item.identity)
+                        } catch {
+                            removalFailures.append("\(item.entry.name): \(error)")
+                            notRemoved.insert(item.entry)
+                        }
                     }
+                    // An input still in the inbox must keep its record unmarked: its next look
+                    // then republishes this certificate instead of signing a new one.
+                    if !notRemoved.isEmpty { leftBehind = true }
+                    unsynced.append((spool, renamed, renamed.filter { !notRemoved.contains($0.entry) }, intended))
+                } catch {
+                    // Nothing is marked published. Inputs not yet removed stay and their next
+                    // look publishes them again; for those already removed (a rename or the
+                    // folder fsync failed after them), the next start publishes the recorded
+                    // certificate again (`SpoolResources.recoverUnpublished`).
+                    state.episodes.failed(.publishCertificates, in: spool.qualifier, count: intended - renamed.count,
+                                          error: "\(intended - renamed.count) of \(intended) certificates: \(error)", log: log)
+                    leftBehind = true
                 }
-                // An input still in the inbox must keep its record unmarked: its next look
-                // then republishes this certificate instead of signing a new one.
-                published = renamed.filter { !notRemoved.contains($0.name) }
-                if !notRemoved.isEmpty { leftBehind = true }
-                let wasFailing = state.episodes.isOpen(.publishCertificates)
-                state.episodes.succeeded(.publishCertificates, log: log)
+                if let first = removalFailures.first {
+                    state.episodes.failed(.removeInputs, in: spool.qualifier, count: removalFailures.count,
+                                          error: "\(removalFailures.count) requests, first \(first)", log: log)
+                } else if !renamed.isEmpty {
+                    state.episodes.succeeded(.removeInputs, in: spool.qualifier, log: log)
+                }
+            }
+            let syncs: [@Sendable () throws -> Void] = unsynced.map { item in
+                let (outbox, renamed) = (item.spool.outbox, !item.renamed.isEmpty)
+                return { @Sendable in if renamed { try outbox.synchronize() } }
+            }
+            for (item, failure) in zip(unsynced, FolderSyncs.run(syncs)) {
+                let spool = item.spool
+                if let failure {
+                    state.episodes.failed(.publishCertificates, in: spool.qualifier, count: item.intended,
+                                          error: "\(item.intended) of \(item.intended) certificates: \(failure)", log: log)
+                    leftBehind = true
+                    continue
+                }
+                for candidate in item.kept {
+                    published.append((candidate.entry, candidate.identity, candidate.serial))
+                    if candidate.isFresh { publishedFresh.insert(candidate.entry) }
+                }
+                let wasFailing = state.episodes.isOpen(.publishCertificates, in: spool.qualifier)
+                state.episodes.succeeded(.publishCertificates, in: spool.qualifier, log: log)
                 // Temporaries a read-only or full outbox kept from being removed go now
                 // that the outbox takes writes again.
                 if wasFailing {
-                    outbox.removeSpares()
-                    _ = try? outbox.removeStaleTemporaries()
+                    spool.outbox.removeSpares()
+                    _ = try? spool.outbox.removeStaleTemporaries()
                 }
-            } catch {
-                // Nothing is marked published. Inputs not yet removed stay and their next
-                // look publishes them again; for those already removed (a rename or the
-                // folder fsync failed after them), the next start publishes the recorded
-                // certificate again (`SpoolResources.recoverUnpublished`).
-                let intended = keep.filter { $0 }.count
-                state.episodes.failed(.publishCertificates, count: intended - renamed.count,
-                                      error: "\(intended - renamed.count) of \(intended) certificates: \(error)", log: log)
-                leftBehind = true
-            }
-            if let first = removalFailures.first {
-                state.episodes.failed(.removeInputs, count: removalFailures.count,
-                                      error: "\(removalFailures.count) requests, first \(first)", log: log)
-            } else if !renamed.isEmpty {
-                state.episodes.succeeded(.removeInputs, log: log)
             }
         }
 
@@ -139,79 +210,100 @@ struct Publisher: Sendable {
         // same time and code the ledger row gets, so that start-up reconciliation can
         // rebuild a row a crash kept from being written.
         var rejections: [RejectionRecord] = []
-        var rejectionFailures: [String] = []
-        var rejected: [(name: SpoolName, refusal: Refusal, digest: String?)] = []
+        var rejected: [(entry: InboxEntry, reason: String, code: String, digest: String?)] = []
+        var rejectionFailures: [Int: [String]] = [:]
+        var rejectingProfiles: [Int] = []
         let stamp = Int(now.timeIntervalSince1970.rounded(.down))
-        for case .rejected(let name, let refusal, let identity, let contents, let digest) in batch {
+        for result in batch {
+            guard case .rejected(let refusal, let identity, let contents, let digest) = result.outcome else { continue }
+            let spool = spools[result.profile]
+            if !rejectingProfiles.contains(spool.index) { rejectingProfiles.append(spool.index) }
+            let reason = refusal.reason(inProfile: spool.name)
             do {
                 var details = refusal.details + ["code: \(refusal.code)"]
                 if let digest { details.append("sha256: \(digest)") }
-                let outcome = try failed.reject(name, from: inbox, reason: refusal.reason, details: details,
-                                                expecting: identity, contents: contents, rejectedAt: stamp)
+                if !spool.isDefault { details.append("profile: \(spool.name)") }
+                let outcome = try spool.failed.reject(result.name, from: spool.inbox, reason: reason, details: details,
+                                                      expecting: identity, contents: contents, rejectedAt: stamp)
                 switch outcome {
                 case .moved, .copied, .reasonOnly:
-                    rejections.append(RejectionRecord(sourceFile: name.description, csrSHA256: digest,
-                                                      code: refusal.code, reason: refusal.reason,
+                    rejections.append(RejectionRecord(profile: spool.name, sourceFile: result.name.description, csrSHA256: digest,
+                                                      code: refusal.code, reason: reason,
                                                       rejectedAt: Date(timeIntervalSince1970: TimeInterval(stamp))))
-                    rejected.append((name, refusal, digest))
+                    rejected.append((result.entry, reason, refusal.code, digest))
                 case .vanished, .replaced:
                     break
                 }
             } catch {
-                rejectionFailures.append("\(name): \(error)")
+                rejectionFailures[spool.index, default: []].append("\(result.name): \(error)")
                 leftBehind = true
             }
         }
-        if let first = rejectionFailures.first {
-            state.episodes.failed(.rejectInputs, count: rejectionFailures.count,
-                                  error: "\(rejectionFailures.count) requests, first \(first)", log: log)
-        } else if !rejections.isEmpty {
-            state.episodes.succeeded(.rejectInputs, log: log)
+        for index in rejectingProfiles {
+            let spool = spools[index]
+            if let failures = rejectionFailures[index], let first = failures.first {
+                state.episodes.failed(.rejectInputs, in: spool.qualifier, count: failures.count,
+                                      error: "\(failures.count) requests, first \(first)", log: log)
+            } else {
+                state.episodes.succeeded(.rejectInputs, in: spool.qualifier, log: log)
+            }
         }
-        var inboxDurable = true
-        if !published.isEmpty || !rejections.isEmpty {
-            do {
-                try inbox.synchronize()
-                state.episodes.succeeded(.syncInbox, log: log)
-            } catch {
-                state.episodes.failed(.syncInbox, count: published.count + rejections.count, error: "\(error)", log: log)
-                inboxDurable = false
+        // One fsync of each inbox that lost entries in this batch, side by side.
+        var touched: [Int] = []
+        for index in published.map(\.entry.profile) + rejected.map(\.entry.profile) where !touched.contains(index) {
+            touched.append(index)
+        }
+        var undurable: Set<Int> = []
+        let inboxSyncs: [@Sendable () throws -> Void] = touched.map { index in
+            let inbox = spools[index].inbox
+            return { try inbox.synchronize() }
+        }
+        for (index, failure) in zip(touched, FolderSyncs.run(inboxSyncs)) {
+            let spool = spools[index]
+            if let failure {
+                let count = published.count { $0.entry.profile == index } + rejected.count { $0.entry.profile == index }
+                state.episodes.failed(.syncInbox, in: spool.qualifier, count: count, error: "\(failure)", log: log)
+                undurable.insert(index)
+            } else {
+                state.episodes.succeeded(.syncInbox, in: spool.qualifier, log: log)
             }
         }
 
         // 4. Mark published, record rejections (with whatever an earlier batch could not).
-        // Marks wait for the inbox fsync: a removal that may not be on disk must leave its
-        // record unmarked, so that an input coming back after a power loss is republished,
-        // not signed again (the next start's recovery marks those whose input is gone).
-        var writes: [LedgerWrite] = inboxDurable ? published.map { .published(serial: $0.serial, at: now) } : []
+        // Marks wait for their inbox's fsync: a removal that may not be on disk must leave
+        // its record unmarked, so that an input coming back after a power loss is
+        // republished, not signed again (the next start's recovery marks those whose input
+        // is gone).
+        var writes: [LedgerWrite] = published.filter { !undurable.contains($0.entry.profile) }.map { .published(serial: $0.serial, at: now) }
         writes += rejections.map { .rejected($0) }
         if !writes.isEmpty || !state.pendingWrites.isEmpty {
             writeLedger(writes, state: &state)
         }
 
-        let publishedNames = Set(published.map(\.name))
-        for (name, certificate, _) in recorded where publishedNames.contains(name) {
-            log.issued(file: name.description, certificate: certificate)
+        let publishedEntries = Set(published.map(\.entry))
+        for (entry, certificate) in recorded where publishedEntries.contains(entry) {
+            log.issued(file: entry.name.description, profile: spools[entry.profile].name, certificate: certificate)
         }
         // Logged once it is true: after the rename, not before the write.
         var republished = 0
-        for case .republish(let name, let record, _) in batch where publishedNames.contains(name) {
-            log.republished(file: name.description, serial: record.serial)
+        for result in batch where publishedEntries.contains(result.entry) {
+            guard case .republish(let record, _, _) = result.outcome else { continue }
+            log.republished(file: result.name.description, profile: spools[result.profile].name, serial: record.serial)
             republished += 1
         }
         for item in rejected {
-            log.rejected(file: item.name.description, refusal: item.refusal, csrSHA256: item.digest)
+            log.rejected(file: item.entry.name.description, profile: spools[item.entry.profile].name,
+                         reason: item.reason, code: item.code, csrSHA256: item.digest)
         }
         if let metrics {
-            let freshNames = Set(recorded.map(\.0))
             let shown = Date()
             for item in published {
-                metrics.published(profile: profile, republished: !freshNames.contains(item.name),
+                metrics.published(profile: spools[item.entry.profile].name, republished: !publishedFresh.contains(item.entry),
                                   since: item.identity.changed.date, at: shown)
             }
-            for item in rejected { metrics.rejected(profile: profile, code: item.refusal.code) }
+            for item in rejected { metrics.rejected(profile: spools[item.entry.profile].name, code: item.code) }
         }
-        counters.add(issued: recorded.filter { publishedNames.contains($0.0) }.count, republished: republished,
+        counters.add(issued: recorded.filter { publishedEntries.contains($0.entry) }.count, republished: republished,
                      rejected: rejections.count)
         if recorded.count < fresh.count { leftBehind = true }
         return leftBehind
@@ -281,20 +373,20 @@ struct Publisher: Sendable {
     /// be the same failure 256 times, 10 s each when locked. Unrecorded certificates are
     /// kept (``UnrecordedCertificates``); their inputs stay in the inbox, and the next look
     /// publishes the same certificate.
-    private func record(_ fresh: [(SpoolName, IssuedCertificate, FileIdentity)], at now: Date,
-                        state: inout State) -> [(SpoolName, IssuedCertificate, FileIdentity)] {
+    private func record(_ fresh: [(entry: InboxEntry, certificate: IssuedCertificate)], at now: Date,
+                        state: inout State) -> [(entry: InboxEntry, certificate: IssuedCertificate)] {
         guard !fresh.isEmpty else { return [] }
-        let records = fresh.map { Self.record($0.1, name: $0.0, at: now) }
+        let records = fresh.map { Self.record($0.certificate, name: $0.entry.name, profile: spools[$0.entry.profile].name, at: now) }
         do {
             try ledgerWait.during { try ledger.recordIssued(records) }
             state.episodes.succeeded(.recordCertificates, log: log)
             return fresh
         } catch let error as LedgerError where error.code == .duplicateSerial || error.code == .invalidRecord {
-            var kept: [(SpoolName, IssuedCertificate, FileIdentity)] = []
+            var kept: [(entry: InboxEntry, certificate: IssuedCertificate)] = []
             var storageFailed = false
             for (item, record) in zip(fresh, records) {
                 if storageFailed {
-                    unrecorded.keep(item.1, for: item.0)
+                    unrecorded.keep(item.certificate, for: item.entry)
                     continue
                 }
                 do {
@@ -302,11 +394,11 @@ struct Publisher: Sendable {
                     kept.append(item)
                 } catch let error as LedgerError where error.code == .duplicateSerial || error.code == .invalidRecord {
                     // A colliding serial is drawn anew at the next issuance: not kept.
-                    log.failure("cannot record serial \(record.serial) for \(item.0) in the ledger: \(error)")
+                    log.failure("cannot record serial \(record.serial) for \(item.entry)\(spools[item.entry.profile].qualifier) in the ledger: \(error)")
                 } catch {
                     // The ledger itself fails now: keep this one and the rest for the retry.
                     storageFailed = true
-                    unrecorded.keep(item.1, for: item.0)
+                    unrecorded.keep(item.certificate, for: item.entry)
                     state.episodes.failed(.recordCertificates, count: fresh.count - kept.count, error: "\(error)", log: log)
                 }
             }
@@ -314,15 +406,15 @@ struct Publisher: Sendable {
             return kept
         } catch {
             state.episodes.failed(.recordCertificates, count: fresh.count, error: "\(fresh.count) certificates: \(error)", log: log)
-            for (name, certificate, _) in fresh { unrecorded.keep(certificate, for: name) }
+            for (entry, certificate) in fresh { unrecorded.keep(certificate, for: entry) }
             return []
         }
     }
 
-    static func record(_ certificate: IssuedCertificate, name: SpoolName, at now: Date) -> IssuanceRecord {
+    static func record(_ certificate: IssuedCertificate, name: SpoolName, profile: String, at now: Date) -> IssuanceRecord {
         IssuanceRecord(
             serial: certificate.serialHex, subject: certificate.subject, sans: certificate.subjectAlternativeNames,
-            notBefore: certificate.notBefore, notAfter: certificate.notAfter, issuedAt: now,
+            notBefore: certificate.notBefore, notAfter: certificate.notAfter, issuedAt: now, profile: profile,
             sourceFile: name.description, csrSHA256: certificate.csrSHA256, certificate: Data(certificate.der)
         )
     }

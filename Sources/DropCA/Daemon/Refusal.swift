@@ -24,6 +24,17 @@ enum Refusal: Sendable {
         }
     }
 
+    /// The reason as the reason file, the ledger and the journal give it for an input of
+    /// profile `name`: a named profile is said, unless the reason names it already (the
+    /// name rules' reasons do: "outside profile printers' names.dns"), so that an operator
+    /// reading `failed/` or the journal knows whose rule refused it. The default profile's
+    /// reasons read as they did before profiles.
+    func reason(inProfile name: String) -> String {
+        let reason = self.reason
+        guard name != Configuration.Profile.defaultName, !reason.contains("profile \(name)") else { return reason }
+        return "\(reason) (profile \(name))"
+    }
+
     /// Further lines for the `.reason` file (OpenSSL's own words and the like).
     var details: [String] {
         switch self {

@@ -17,8 +17,16 @@ import Spool
 /// Only reason files from a little before the newest recorded rejection on are read:
 /// everything older was recorded (see ``Ledger/latestRejectionTime()``), so the cost at
 /// start does not grow with the size of `failed/`.
+///
+/// One run per profile: its `failed/` against the ledger's rows of that profile. The
+/// newest recorded rejection is the ledger's, whatever the profile: one publisher writes
+/// every profile's rows, and a row it could not write waits for the next transaction,
+/// whichever profile that one is for.
 struct RejectionReconciliation {
     let failed: FailedFolder
+    /// The profile whose `failed/` this is; its rows are the ones compared, and a row
+    /// rebuilt from one of its reason files is its.
+    var profile: String = Configuration.Profile.defaultName
     let ledger: Ledger
     let log: DaemonLog
 
@@ -39,14 +47,15 @@ struct RejectionReconciliation {
             let since = latest.map { $0.addingTimeInterval(-Self.slack) }
             let reasons = try failed.reasons(modifiedSince: since.map { Int($0.timeIntervalSince1970) })
             guard !reasons.isEmpty else { return outcome }
-            let candidates = reasons.map { ($0, Self.record(from: $0)) }
+            let candidates = reasons.map { ($0, Self.record(from: $0, profile: profile)) }
             // Rows from a little before the oldest reason picked (by its own `rejected at:`,
             // not its mtime: a failed/ copied back without its times has new mtimes).
             let oldest = ([since] + candidates.map { $0.1?.rejectedAt }).compactMap { $0 }.min()
             // What the ledger has, as a multiset: one input rejected twice in a second has
             // two rows and two reason files.
             var recorded: [Key: Int] = [:]
-            for row in try ledger.rejections(since: oldest.map { $0.addingTimeInterval(-Self.slack) } ?? .distantPast) {
+            for row in try ledger.rejections(since: oldest.map { $0.addingTimeInterval(-Self.slack) } ?? .distantPast)
+            where row.profile == profile {
                 recorded[Key(row), default: 0] += 1
             }
             func consume(_ record: RejectionRecord?) -> Bool {
@@ -76,20 +85,22 @@ struct RejectionReconciliation {
                 outcome.restoredRows = missing.count
             }
             if outcome != Outcome() {
-                log.reconciled("failed/ and the ledger reconciled at start: \(outcome.restoredRows) rejections recorded from their reason files, \(outcome.withdrawnReasons) reasons of rejections that never finished withdrawn")
+                let which = profile == Configuration.Profile.defaultName ? "failed/" : "failed/ of profile \(profile)"
+                log.reconciled("\(which) and the ledger reconciled at start: \(outcome.restoredRows) rejections recorded from their reason files, \(outcome.withdrawnReasons) reasons of rejections that never finished withdrawn")
             }
         } catch {
-            log.failure("cannot reconcile failed/ with the ledger: \(error)")
+            let which = profile == Configuration.Profile.defaultName ? "failed/" : "failed/ of profile \(profile)"
+            log.failure("cannot reconcile \(which) with the ledger: \(error)")
         }
         return outcome
     }
 
     /// The ledger row a reason file stands for.
-    static func record(from reason: ReasonFile) -> RejectionRecord? {
+    static func record(from reason: ReasonFile, profile: String = Configuration.Profile.defaultName) -> RejectionRecord? {
         guard let input = reason.input, let stamp = reason.rejectedAt, let date = ISO8601DateFormatter().date(from: stamp) else {
             return nil
         }
-        return RejectionRecord(sourceFile: input, csrSHA256: reason.sha256, code: reason.code ?? "unknown",
+        return RejectionRecord(profile: profile, sourceFile: input, csrSHA256: reason.sha256, code: reason.code ?? "unknown",
                                reason: reason.reason, rejectedAt: date)
     }
 

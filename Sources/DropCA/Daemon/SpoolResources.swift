@@ -1,20 +1,26 @@
 import Foundation
+import Issuance
 import Ledger
 import Spool
 
-/// What `dropca run` holds for its lifetime: the instance lock, the three spool folders and
-/// the ledger, opened in that order (the CRL folder is the CRL thread's, opened there, so
-/// that a folder that cannot be made never stops issuance) (the lock before anything is touched, so a second
-/// instance changes nothing before it exits). The ledger is taken only if it is the one
-/// kept here (``LedgerOpening``, ``LedgerAdmission``); while the daemon runs, ``LedgerWatch``
-/// holds it to its path, as the intake loop holds the inbox.
+/// What `dropca run` holds for its lifetime: the instance lock, every profile's three spool
+/// folders and the ledger, opened in that order (the CRL folder is the CRL thread's, opened
+/// there, so that a folder that cannot be made never stops issuance) (the lock before
+/// anything is touched, so a second instance changes nothing before it exits). The ledger
+/// is taken only if it is the one kept here (``LedgerOpening``, ``LedgerAdmission``, which
+/// looks at every profile's outbox); while the daemon runs, ``LedgerWatch`` holds it to
+/// its path, as the intake loop holds the inboxes.
 struct SpoolResources: Sendable {
     let lock: InstanceLock
-    let inbox: Inbox
-    let outbox: Outbox
-    let failed: FailedFolder
+    /// Every profile's folders, the default profile's first (``ProfileSpool/index``).
+    let profiles: [ProfileSpool]
     let ledger: Ledger
     let log: DaemonLog
+
+    /// The default profile's folders.
+    var inbox: Inbox { profiles[0].inbox }
+    var outbox: Outbox { profiles[0].outbox }
+    var failed: FailedFolder { profiles[0].failed }
 
     /// Throws ``InstanceLock/Failure`` when another instance holds the state directory,
     /// ``LedgerRefusal`` when the ledger is refused (`newLedger`: `dropca run --new-ledger`),
@@ -24,27 +30,64 @@ struct SpoolResources: Sendable {
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         lock = try InstanceLock(directory: state)
-        let spool = configuration.spool
-        inbox = try Inbox(path: spool.inbox, maxBytes: configuration.policy.maxCSRBytes)
-        outbox = try Outbox(path: spool.outbox)
-        failed = try FailedFolder(path: spool.failed)
-        ledger = try LedgerOpening.open(stateDirectory: state, outbox: spool.outbox, newLedger: newLedger, log: log)
-        _ = try outbox.removeStaleTemporaries()
-        _ = try failed.removeStaleTemporaries()
+        if let shared = ProfileIsolation.sharedFolders(in: configuration).first {
+            throw SharedFolder(description: shared)
+        }
+        var profiles: [ProfileSpool] = []
+        for (index, profile) in configuration.profiles.enumerated() {
+            let spool = profile.spool
+            profiles.append(ProfileSpool(
+                index: index, name: profile.name,
+                inbox: try Inbox(path: spool.inbox, maxBytes: profile.policy.maxCSRBytes),
+                outbox: try Outbox(path: spool.outbox),
+                failed: try FailedFolder(path: spool.failed),
+                settings: spool))
+        }
+        self.profiles = profiles
+        ledger = try LedgerOpening.open(stateDirectory: state, outboxes: profiles.map(\.outbox.path), newLedger: newLedger, log: log)
+        for profile in profiles {
+            _ = try profile.outbox.removeStaleTemporaries()
+            _ = try profile.failed.removeStaleTemporaries()
+        }
         self.log = log
+    }
+
+    /// Two configured folders that are one (``ProfileIsolation/sharedFolders(in:)``).
+    struct SharedFolder: Error, CustomStringConvertible {
+        let description: String
     }
 
     /// After a crash between removing inputs and marking them published, certificates
     /// can be recorded but not marked: publish those whose input is gone (writing the same
-    /// bytes again is harmless) and mark them. Those whose input is still there are found
-    /// by the workers, which publish them again instead of issuing anew.
-    func recoverUnpublished() {
+    /// bytes again is harmless), every file of their profile's outputs, and mark them.
+    /// Those whose input is still there are found by the workers, which publish them again
+    /// instead of issuing anew.
+    func recoverUnpublished(rules: IssuanceRules) {
         do {
-            let pending = try ledger.unpublished().filter { inbox.status(of: SpoolName($0.sourceFile)) == nil }
-            guard !pending.isEmpty else { return }
-            _ = try outbox.publish(pending.map { (input: SpoolName($0.sourceFile), certificate: [UInt8]($0.certificate)) })
-            try ledger.markPublished(serials: pending.map(\.serial), at: Date())
-            for record in pending { log.republished(file: record.sourceFile, serial: record.serial) }
+            let unpublished = try ledger.unpublished()
+            var serials: [String] = []
+            var republished: [(file: String, profile: String, serial: String)] = []
+            for spool in profiles {
+                let pending = unpublished.filter {
+                    $0.profile == spool.name && spool.inbox.status(of: SpoolName($0.sourceFile)) == nil
+                }
+                guard !pending.isEmpty else { continue }
+                let items = try pending.map { record in
+                    (input: SpoolName(record.sourceFile), files: try rules.files(for: [UInt8](record.certificate), profile: spool.index))
+                }
+                _ = try spool.outbox.publish(files: items)
+                serials += pending.map(\.serial)
+                republished += pending.map { ($0.sourceFile, spool.name, $0.serial) }
+            }
+            // A profile removed from the configuration since: its certificates stay
+            // recorded and unmarked until it is back.
+            let known = Set(profiles.map(\.name))
+            for record in unpublished where !known.contains(record.profile) {
+                log.failure("cannot publish serial \(record.serial) for \(record.sourceFile) again: its profile \(record.profile) is no longer configured")
+            }
+            guard !serials.isEmpty else { return }
+            try ledger.markPublished(serials: serials, at: Date())
+            for item in republished { log.republished(file: item.file, profile: item.profile, serial: item.serial) }
         } catch {
             log.failure("cannot recover unpublished certificates: \(error)")
         }

@@ -9,13 +9,14 @@ import Synchronization
 /// so a retry republishes, never re-signs (a second signature would be a second
 /// certificate for one request, with its own serial, for nothing).
 ///
-/// Keyed by inbox name and the digest of the input's bytes, so a changed upload under the
-/// same name is issued anew. Bounded: the oldest entries go beyond ``limit`` (their inputs
+/// Keyed by profile, inbox name and the digest of the input's bytes, so a changed upload
+/// under the same name is issued anew, and the same upload in another profile's inbox gets
+/// that profile's certificate. Bounded: the oldest entries go beyond ``limit`` (their inputs
 /// are simply signed again, which is what happened before this existed). Lost at a restart,
 /// which is harmless: none of them was ever recorded or published.
 final class UnrecordedCertificates: Sendable {
     private struct Key: Hashable {
-        let name: SpoolName
+        let entry: InboxEntry
         let digest: String
     }
 
@@ -31,8 +32,8 @@ final class UnrecordedCertificates: Sendable {
 
     var count: Int { state.withLock { $0.certificates.count } }
 
-    func keep(_ certificate: IssuedCertificate, for name: SpoolName) {
-        let key = Key(name: name, digest: certificate.csrSHA256)
+    func keep(_ certificate: IssuedCertificate, for entry: InboxEntry) {
+        let key = Key(entry: entry, digest: certificate.csrSHA256)
         state.withLock { state in
             if state.certificates.updateValue(certificate, forKey: key) == nil { state.order.append(key) }
             while state.certificates.count > Self.limit, let oldest = state.order.popFirst() {
@@ -47,10 +48,11 @@ final class UnrecordedCertificates: Sendable {
 
     /// The certificate kept for this input, removed from here (the publisher keeps it
     /// again if recording fails once more).
-    func take(name: SpoolName, digest: String) -> IssuedCertificate? {
+    func take(_ entry: InboxEntry, digest: String) -> IssuedCertificate? {
         state.withLock { state in
-            guard let certificate = state.certificates.removeValue(forKey: Key(name: name, digest: digest)) else { return nil }
-            if let index = state.order.firstIndex(of: Key(name: name, digest: digest)) { state.order.remove(at: index) }
+            let key = Key(entry: entry, digest: digest)
+            guard let certificate = state.certificates.removeValue(forKey: key) else { return nil }
+            if let index = state.order.firstIndex(of: key) { state.order.remove(at: index) }
             return certificate
         }
     }

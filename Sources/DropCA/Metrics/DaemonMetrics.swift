@@ -51,7 +51,9 @@ final class DaemonMetrics: Sendable {
         .seconds(10), .seconds(30), .seconds(60),
     ]
 
-    init(version: String) {
+    /// `profiles`: the configured profiles' names, whose counters exist from the start (at
+    /// 0), so that a rate over a profile that has issued nothing yet is 0, not absent.
+    init(version: String, profiles: [String] = ["default"]) {
         latency = registry.makeDurationHistogram(
             descriptor: MetricNameDescriptor(
                 namespace: "dropca", metricName: "publish_latency", unitName: "seconds",
@@ -85,8 +87,10 @@ final class DaemonMetrics: Sendable {
             labels: [("version", version)]
         ).set(to: 1.0)
         // The families exist (with HELP) before anything is counted.
-        _ = issuedCounter("default")
-        _ = republishedCounter("default")
+        for profile in profiles {
+            _ = issuedCounter(profile)
+            _ = republishedCounter(profile)
+        }
     }
 
     private func issuedCounter(_ profile: String) -> Counter {

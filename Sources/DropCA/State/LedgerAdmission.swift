@@ -9,7 +9,7 @@ import Ledger
 /// A ledger is refused, with one line that names the file and says what to do, when
 /// - it is missing or empty (0 bytes), or holds no record at all, while something says a
 ///   ledger existed here: the marker (``LedgerMarker``), a `-wal` left beside it, or
-///   certificates in the outbox. Opening it would make a new, empty ledger and carry on
+///   certificates in any profile's outbox. Opening it would make a new, empty ledger and carry on
 ///   as if nothing had been issued: every certificate in the outbox without a record, no
 ///   revocation possible, CRL numbers starting over;
 /// - it is another ledger than the marker names (replaced);
@@ -36,14 +36,20 @@ struct LedgerAdmission: Sendable {
     let condition: LedgerCondition?
     let verdict: Verdict
 
+    /// ``judge(stateDirectory:outboxes:checkIntegrity:)`` for every profile's outbox of `configuration`.
+    static func judge(_ configuration: Configuration, checkIntegrity: Bool) -> LedgerAdmission {
+        judge(stateDirectory: configuration.state.directory, outboxes: configuration.profiles.map(\.spool.outbox),
+              checkIntegrity: checkIntegrity)
+    }
+
     /// What to tell an operator whose ledger is gone. Restoring needs the daemon stopped,
     /// which a refusal to start ensures.
     static let restoreOrStartAnew = "restore it from a backup (README: Backup and restore) or start a new one with dropca run --new-ledger"
 
     /// Looks at `stateDirectory` (the marker, the ledger read-only, `quick_check` with
     /// `checkIntegrity`) and, only when the ledger is missing or empty, counts the
-    /// certificates in `outbox`.
-    static func judge(stateDirectory: String, outbox: String, checkIntegrity: Bool) -> LedgerAdmission {
+    /// certificates in `outboxes` (every profile's).
+    static func judge(stateDirectory: String, outboxes: [String], checkIntegrity: Bool) -> LedgerAdmission {
         let path = Ledger.path(in: stateDirectory)
         let markerPath = LedgerMarker.path(in: stateDirectory)
         func verdict(_ verdict: Verdict, _ condition: LedgerCondition?) -> LedgerAdmission {
@@ -64,8 +70,10 @@ struct LedgerAdmission: Sendable {
             if let leftover = Ledger.leftovers(of: path).first {
                 return .refuse("the ledger \(path) \(what), but \(leftover) is left from one; \(restoreOrStartAnew)")
             }
-            if let count = OutboxCensus.certificates(in: outbox), count > 0 {
-                return .refuse("the ledger \(path) \(what), but the outbox \(outbox) holds \(count) certificates: the ledger that recorded them is gone; \(restoreOrStartAnew)")
+            for outbox in outboxes {
+                if let count = OutboxCensus.certificates(in: outbox), count > 0 {
+                    return .refuse("the ledger \(path) \(what), but the outbox \(outbox) holds \(count) certificates: the ledger that recorded them is gone; \(restoreOrStartAnew)")
+                }
             }
             return nil
         }

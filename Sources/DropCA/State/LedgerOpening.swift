@@ -15,9 +15,9 @@ struct LedgerRefusal: Error, Sendable, CustomStringConvertible {
 /// (with a warning), so that a flag left in a unit file by mistake cannot rotate the ledger
 /// away at every restart.
 enum LedgerOpening {
-    static func open(stateDirectory: String, outbox: String, newLedger: Bool, log: DaemonLog,
+    static func open(stateDirectory: String, outboxes: [String], newLedger: Bool, log: DaemonLog,
                      now: Date = Date()) throws(LedgerRefusal) -> Ledger {
-        let admission = LedgerAdmission.judge(stateDirectory: stateDirectory, outbox: outbox, checkIntegrity: true)
+        let admission = LedgerAdmission.judge(stateDirectory: stateDirectory, outboxes: outboxes, checkIntegrity: true)
         let path = admission.ledgerPath
         switch admission.verdict {
         case .refuse(let reason):
