@@ -28,7 +28,17 @@ struct DropCACommand: AsyncParsableCommand {
 
     /// Like ArgumentParser's own entry point, except that usage errors exit with 2, the
     /// status the README gives them, rather than EX_USAGE (64).
+    ///
+    /// `dropca --dump-configuration-manual DATE` prints dropca.toml(5), for
+    /// scripts/generate-man, the way ArgumentParser's own `--experimental-dump-help` prints
+    /// the command line for generate-manual: taken before parsing, in no help, page or
+    /// completion, since it is a build step and not something an operator runs.
     static func main() async {
+        let arguments = CommandLine.arguments.dropFirst()
+        if arguments.first == "--dump-configuration-manual", arguments.count == 2, let date = arguments.last {
+            print(ConfigurationReference.manualPage(date: date), terminator: "")
+            return
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

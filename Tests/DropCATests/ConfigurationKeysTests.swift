@@ -78,4 +78,19 @@ struct ConfigurationKeysTests {
         #expect(configuration.profiles.map(\.name) == ["default", "printers"])
         #expect(configuration.names?.lists[.dns] == ["printers.example.com", ".printers.example.com"])
     }
+
+    /// The shipped example is written by hand for the service (it says where the chroot is),
+    /// but it holds the defaults of the key table: read, it is the template `dropca init`
+    /// writes for its folders, and so what dropca.toml(5) gives as defaults.
+    @Test func theShippedExampleHoldsTheTablesDefaults() throws {
+        let shipped = try Fixture.parse(try ShippedFiles.text(ShippedFiles.exampleConfiguration))
+        let template = Configuration.template(
+            caCertificate: shipped.ca.certificate, caKey: shipped.ca.key.configurationValue,
+            inbox: shipped.spool.inbox, outbox: shipped.spool.outbox, failed: shipped.spool.failed,
+            stateDirectory: shipped.state.directory, crlDirectory: shipped.crl.directory ?? "")
+        #expect(try Fixture.parse(template) == shipped)
+        #expect(shipped.spool.inbox == Configuration.SpoolSettings().inbox, "the service's folders are the defaults")
+        #expect(shipped.state.directory == Configuration.State().directory)
+        #expect(shipped.crl.directory == Configuration.CRLSettings().directory)
+    }
 }

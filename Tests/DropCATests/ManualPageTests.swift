@@ -2,6 +2,8 @@ import Foundation
 import TestSupport
 import Testing
 
+@testable import DropCA
+
 /// The man pages and shell completions are generated from the command line
 /// (scripts/generate-man, scripts/install), so they are only as good as its help texts and
 /// only as complete as what gets packaged. These tests hold both: every command, option
@@ -93,5 +95,73 @@ import Testing
             }
         }
         #expect(try ShippedFiles.text(root + "/" + scripts[1]).hasPrefix("#compdef dropca"))
+    }
+
+    /// `[section].key` for every key the parser knows (its key enums), and the top-level `outputs`.
+    static var everyKey: [String] {
+        ["outputs"] + Configuration.Section.allCases.flatMap { section in section.keys.map { "[\(section.rawValue)].\($0)" } }
+    }
+
+    /// The keys dropca.toml(5) describes, as `[section].key`, each with the text of its item.
+    static func describedKeys(_ page: String) -> [String: String] {
+        var described: [String: String] = [:]
+        var section: String?
+        var current: String?
+        for line in page.split(separator: "\n").map(String.init) {
+            if line.hasPrefix(".Sh ") { section = nil; current = nil }
+            if line.hasPrefix(".Ss ") { section = String(line.dropFirst(4)); current = nil }
+            if line.hasPrefix(".It Ic ") {
+                let key = String(line.dropFirst(7))
+                let name = section.map { "\($0).\(key)" } ?? key
+                described[name] = ""
+                current = name
+            } else if let key = current, !line.hasPrefix(".") {
+                described[key, default: ""] += line + " "
+            }
+        }
+        return described
+    }
+
+    /// dropca.toml(5) describes every key the parser reads, no key it does not, and gives each
+    /// the value the commented configuration `dropca init` writes: both come from one table.
+    /// groff has nothing to say about it.
+    @Test func theConfigurationPageDescribesEveryKeyWithTheTemplatesDefault() throws {
+        let result = try DropCABinary.run(["--dump-configuration-manual", "2026-12-01"])
+        try #require(result.status == 0, "\(result.output)")
+        let page = result.stdout
+        #expect(page.hasPrefix(".Dd 2026-12-01\n.Dt DROPCA.TOML 5\n"))
+        let described = Self.describedKeys(page)
+        #expect(Set(described.keys) == Set(Self.everyKey), "keys the page and the parser disagree on")
+
+        // Every value the template writes set (not commented out) is the page's default.
+        let template = Configuration.template(caCertificate: "ca.pem", caKey: "ca.key", inbox: "i", outbox: "o", failed: "f", stateDirectory: "s")
+        var section = ""
+        var checked = 0
+        for line in template.split(separator: "\n").map(String.init) {
+            if line.hasPrefix("[") { section = line; continue }
+            guard !line.hasPrefix("#"), let equals = line.range(of: " = ") else { continue }
+            let key = "\(section).\(line[..<equals.lowerBound])"
+            let value = String(line[equals.upperBound...])
+            if ["ca.pem", "ca.key", "i", "o", "f", "s"].map(Configuration.quoted).contains(value) { continue }
+            #expect(described[key]?.contains("Default: \(value).") == true, "\(key): the template writes \(value), the page says \(described[key] ?? "nothing")")
+            checked += 1
+        }
+        let setByDefault = ConfigurationReference.sections.flatMap(\.keys).filter { if case .default = $0.value { true } else { false } }
+        #expect(checked >= setByDefault.count, "the template wrote fewer keys with their default than the table has")
+
+        let file = try TemporaryDirectory()
+        try page.write(toFile: file.path("dropca.toml.5"), atomically: true, encoding: .utf8)
+        let rendered = try ExternalTool.run("man", ["--warnings", "-E", "UTF-8", "-l", "-Tutf8", "-Z", file.path("dropca.toml.5")], environment: ["MANWIDTH": "80", "LC_ALL": "C.UTF-8"])
+        #expect(rendered.succeeded && rendered.stderr.isEmpty, "dropca.toml(5): \(rendered.stderr)")
+    }
+
+    /// The package carries dropca.toml(5), with every key.
+    @Test(.enabled(if: DebianPackage.isAvailable, "needs the package: DROPCA_DEB, or dpkg-buildpackage, debhelper and lintian to build it (scripts/setup)"))
+    func thePackageHasTheConfigurationPage() throws {
+        let package = try DebianPackage.extracted()
+        let page = try ExternalTool.run("zcat", [package.path("root") + "/usr/share/man/man5/dropca.toml.5.gz"])
+        try #require(page.succeeded, "no dropca.toml(5) in the package: \(page.output)")
+        #expect(page.stdout.contains(".Dt DROPCA.TOML 5"))
+        #expect(Set(Self.describedKeys(page.stdout).keys) == Set(Self.everyKey))
     }
 }

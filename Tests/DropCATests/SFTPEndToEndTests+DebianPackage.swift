@@ -45,8 +45,8 @@ extension SFTPEndToEndTests {
             let found = try root.run("man -w \(page)")
             #expect(found.succeeded && found.stdout.contains("/usr/share/man/man1/\(page).1.gz"), "man -w \(page): \(found.output)")
         }
-        // Once scripts/generate-man writes it, dropca.toml(5) joins the list above:
-        // #expect(try root.run("man -w dropca.toml").stdout.contains("/usr/share/man/man5/dropca.toml.5.gz"))
+        let configurationPage = try root.run("man -w dropca.toml")
+        #expect(configurationPage.succeeded && configurationPage.stdout.contains("/usr/share/man/man5/dropca.toml.5.gz"), "man -w dropca.toml: \(configurationPage.output)")
         let completion = try root.must("""
             bash -c 'source /usr/share/bash-completion/completions/dropca; COMP_WORDS=(dropca ""); COMP_CWORD=1; \
             COMP_LINE="dropca "; COMP_POINT=7; _dropca; printf "%s\\n" "${COMPREPLY[@]}"'
