@@ -33,7 +33,14 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
 
-        .target(name: "Issuance", dependencies: ["COpenSSL"]),
+        // The PKCS#11 (Cryptoki) header, from p11-kit's development package; the module
+        // itself is loaded at run time (ca.pkcs11_module), so nothing is linked.
+        .systemLibrary(
+            name: "CPKCS11",
+            providers: [.apt(["libp11-kit-dev"])]
+        ),
+
+        .target(name: "Issuance", dependencies: ["COpenSSL", "CPKCS11"]),
         .target(name: "Spool", dependencies: [.product(name: "DequeModule", package: "swift-collections")]),
         .target(name: "Ledger", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(

@@ -126,4 +126,18 @@ static inline int COpenSSL_EVP_PKEY_fromdata_RSA(EVP_PKEY_CTX *ctx, EVP_PKEY **k
     return status;
 }
 
+/// The AlgorithmIdentifier (DER) a signature context set up with EVP_DigestSignInit or
+/// EVP_DigestVerifyInit writes into certificates: OSSL_SIGNATURE_PARAM_ALGORITHM_ID. Read
+/// from a verify context on the CA certificate's public key when the private key is on a
+/// token, where OpenSSL cannot sign. 1 on success, with the length in *length.
+static inline int COpenSSL_signature_algorithm_id(EVP_PKEY_CTX *ctx, unsigned char *buffer, size_t capacity, size_t *length) {
+    OSSL_PARAM params[2];
+    params[0] = OSSL_PARAM_construct_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, buffer, capacity);
+    params[1] = OSSL_PARAM_construct_end();
+    if (EVP_PKEY_CTX_get_params(ctx, params) != 1 || !OSSL_PARAM_modified(&params[0]))
+        return 0;
+    *length = params[0].return_size;
+    return 1;
+}
+
 #endif

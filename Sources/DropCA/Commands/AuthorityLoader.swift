@@ -19,19 +19,23 @@ enum AuthorityLoader {
     /// together, to be allowed to sign, and to be in their validity at `now`.
     static func authority(for configuration: Configuration, environment: [String: String], now: Date = Date()) throws(StartupError) -> CertificateAuthority {
         let certificatePath = configuration.ca.certificate
-        let keyPath: String
-        do {
-            keyPath = try configuration.ca.resolvedKeyPath(environment: environment)
-        } catch {
-            throw StartupError("ca.key: \(error)")
-        }
         let certificateBytes = try read(certificatePath, what: "CA certificate (ca.certificate)")
-        let keyBytes = try read(keyPath, what: "CA private key (ca.key)")
         let authority: CertificateAuthority
-        do {
-            authority = try CertificateAuthority(certificate: certificateBytes, privateKey: keyBytes)
-        } catch {
-            throw StartupError("\(certificatePath), \(keyPath): \(error)")
+        if case .pkcs11(let text) = configuration.ca.key {
+            authority = try tokenAuthority(configuration, uri: text, certificate: certificateBytes, environment: environment)
+        } else {
+            let keyPath: String
+            do {
+                keyPath = try configuration.ca.resolvedKeyPath(environment: environment)
+            } catch {
+                throw StartupError("ca.key: \(error)")
+            }
+            let keyBytes = try read(keyPath, what: "CA private key (ca.key)")
+            do {
+                authority = try CertificateAuthority(certificate: certificateBytes, privateKey: keyBytes)
+            } catch {
+                throw StartupError("\(certificatePath), \(keyPath): \(error)")
+            }
         }
         if authority.notAfter <= now {
             throw StartupError("\(certificatePath): the CA certificate expired on \(ISO8601DateFormatter().string(from: authority.notAfter))")
@@ -42,6 +46,36 @@ enum AuthorityLoader {
             throw StartupError("\(certificatePath): the CA certificate is not valid before \(ISO8601DateFormatter().string(from: authority.notBefore)) (this machine's clock says \(ISO8601DateFormatter().string(from: now)))")
         }
         return authority
+    }
+
+    /// The CA whose key is on a token: the module loaded, the token found and logged in to
+    /// with the PIN of `ca.pin`. Every failure is one line naming what to fix; none holds
+    /// the PIN.
+    private static func tokenAuthority(_ configuration: Configuration, uri text: String, certificate: [UInt8],
+                                       environment: [String: String]) throws(StartupError) -> CertificateAuthority {
+        guard let module = configuration.ca.pkcs11Module else {
+            throw StartupError("ca.key is a PKCS#11 URI: set ca.pkcs11_module")
+        }
+        var pin: [UInt8]? = nil
+        if let source = configuration.ca.pin {
+            let path: String
+            do {
+                path = try source.resolvedKeyPath(environment: environment)
+            } catch {
+                throw StartupError("ca.pin: \(error)")
+            }
+            // The first line: a file written with echo ends in a newline that is no part of the PIN.
+            let bytes = try read(path, what: "token PIN (ca.pin)", limit: 4096)
+            pin = Array(bytes.prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") })
+        }
+        do {
+            let token = try TokenKey(uri: try PKCS11URI(text), modulePath: module, pin: pin)
+            return try CertificateAuthority(certificate: certificate, token: token)
+        } catch let error as TokenError {
+            throw StartupError("ca.key \(text): \(error)")
+        } catch {
+            throw StartupError("\(configuration.ca.certificate), ca.key \(text): \(error)")
+        }
     }
 
     /// The issuer of one profile: its `[certificate]`, `[policy]` and `[names]` over `authority`.
@@ -77,9 +111,9 @@ enum AuthorityLoader {
         }
     }
 
-    private static func read(_ path: String, what: String) throws(StartupError) -> [UInt8] {
+    private static func read(_ path: String, what: String, limit: Int = maximumFileBytes) throws(StartupError) -> [UInt8] {
         do {
-            return try BoundedFile.read(path, limit: maximumFileBytes, what: what)
+            return try BoundedFile.read(path, limit: limit, what: what)
         } catch {
             throw StartupError(error.description)
         }

@@ -9,6 +9,9 @@ extension Configuration {
         case file(String)
         /// A systemd credential: `$CREDENTIALS_DIRECTORY/NAME`.
         case credential(String)
+        /// A key on a PKCS#11 token: an RFC 7512 URI (checked when the file is read), with
+        /// `ca.pkcs11_module` and `ca.pin`. Never a file dropca reads.
+        case pkcs11(String)
 
         /// The prefix that marks a credential in the config file.
         public static let credentialPrefix = "credential:"
@@ -18,6 +21,7 @@ extension Configuration {
             switch self {
             case .file(let path): path
             case .credential(let name): Self.credentialPrefix + name
+            case .pkcs11(let uri): uri
             }
         }
 
@@ -30,6 +34,8 @@ extension Configuration {
             switch self {
             case .file(let path):
                 return path
+            case .pkcs11(let uri):
+                throw ResolutionError(code: .onAToken, message: "\(uri) is a key on a token, not a file")
             case .credential(let name):
                 if let problem = Self.problemWithCredentialName(name) {
                     throw ResolutionError(code: .invalidCredentialName, message: problem)
@@ -70,6 +76,7 @@ extension Configuration {
             public enum Code: String, Sendable, Equatable {
                 case credentialsDirectoryUnset
                 case invalidCredentialName
+                case onAToken
             }
 
             public let code: Code

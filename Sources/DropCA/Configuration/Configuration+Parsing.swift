@@ -133,23 +133,46 @@ extension Configuration.Reader {
             complete = false
         }
         let certificate = path(Configuration.CAKey.certificate.rawValue, in: section)
-        let key = keySource(in: section)
+        let key = keySource(Configuration.CAKey.key.rawValue, in: section, tokens: true)
         let chain = path(Configuration.CAKey.chain.rawValue, in: section)
+        let module = path(Configuration.CAKey.pkcs11Module.rawValue, in: section)
+        let pin = keySource(Configuration.CAKey.pin.rawValue, in: section, tokens: false)
+        if case .pkcs11 = key, module == nil {
+            report(.missingKey, at: section.path(Configuration.CAKey.pkcs11Module.rawValue), line: nil,
+                   "required key is missing: ca.key names a key on a token, and this names the PKCS#11 module to reach it")
+            complete = false
+        }
         guard complete, let certificate, let key else {
             return nil
         }
-        return Configuration.CA(certificate: certificate, key: key, chain: chain)
+        return Configuration.CA(certificate: certificate, key: key, chain: chain, pkcs11Module: module, pin: pin)
     }
 
-    private mutating func keySource(in section: SectionTable) -> Configuration.KeySource? {
-        let name = Configuration.CAKey.key.rawValue
+    /// `ca.key` (a file, `credential:NAME` or, with `tokens`, a `pkcs11:` URI) or `ca.pin`
+    /// (a file or `credential:NAME`).
+    private mutating func keySource(_ name: String, in section: SectionTable, tokens: Bool) -> Configuration.KeySource? {
         guard let text = string(name, in: section) else {
             return nil
+        }
+        if text.hasPrefix(PKCS11URI.scheme) {
+            guard tokens else {
+                report(.invalidValue, name, in: section, "must be a file or credential:NAME")
+                return nil
+            }
+            do {
+                _ = try PKCS11URI(text)
+            } catch {
+                report(.invalidValue, name, in: section, error.message)
+                return nil
+            }
+            return .pkcs11(text)
         }
         let prefix = Configuration.KeySource.credentialPrefix
         guard text.hasPrefix(prefix) else {
             guard !text.isEmpty else {
-                report(.invalidValue, name, in: section, "must not be empty; give a key file path or credential:NAME")
+                report(.invalidValue, name, in: section, tokens
+                       ? "must not be empty; give a key file path, credential:NAME or a pkcs11: URI"
+                       : "must not be empty; give a file path or credential:NAME")
                 return nil
             }
             return .file(ConfigurationPath.resolve(text, against: baseDirectory))

@@ -168,11 +168,18 @@ extension Configuration {
         /// PEM file of the certificates above the CA, from its issuer upwards (`ca.chain`),
         /// for the `pem-chain` and `p7b` outputs; nil when not set.
         public var chain: String?
+        /// The PKCS#11 module for a key on a token (`ca.pkcs11_module`).
+        public var pkcs11Module: String?
+        /// Where the token's user PIN is read from (`ca.pin`: a file or `credential:NAME`);
+        /// nil for a token that needs no login.
+        public var pin: KeySource?
 
-        public init(certificate: String, key: KeySource, chain: String? = nil) {
+        public init(certificate: String, key: KeySource, chain: String? = nil, pkcs11Module: String? = nil, pin: KeySource? = nil) {
             self.certificate = certificate
             self.key = key
             self.chain = chain
+            self.pkcs11Module = pkcs11Module
+            self.pin = pin
         }
 
         /// The file to read the CA key from; see ``KeySource/resolvedKeyPath(environment:)``.

@@ -54,6 +54,8 @@ extension Configuration {
 
     enum CAKey: String, CaseIterable, Sendable {
         case certificate, key
+        case pkcs11Module = "pkcs11_module"
+        case pin
         case chain
 
         /// Keys without which there is no CA.

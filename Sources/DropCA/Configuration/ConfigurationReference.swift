@@ -189,8 +189,24 @@ extension Configuration.CAKey {
             .init(name: rawValue, meaning: "The CA certificate (PEM or DER) that signs issued certificates.",
                   value: .given(\.caCertificate, manual: "required"))
         case .key:
-            .init(name: rawValue, meaning: "The CA private key: a file path, or \"credential:NAME\" for a systemd LoadCredential=NAME.",
-                  value: .given(\.caKey, manual: "required"))
+            .init(name: rawValue, meaning: """
+                The CA private key: a file path, "credential:NAME" for a systemd \
+                LoadCredential=NAME, or an RFC 7512 PKCS#11 URI for a key on a token, such as \
+                "pkcs11:token=dropca;object=ca;type=private" (then set pkcs11_module, and pin \
+                if the token needs a login; the URI must not carry the PIN).
+                """, value: .given(\.caKey, manual: "required"))
+        case .pkcs11Module:
+            .init(name: rawValue, meaning: """
+                With a pkcs11: key, the PKCS#11 module that reaches the token: SoftHSM2's \
+                /usr/lib/softhsm/libsofthsm2.so, a vendor's, or p11-kit's client for a token \
+                served over a socket. Required with a pkcs11: key, unused otherwise.
+                """, value: .example(#""/usr/lib/softhsm/libsofthsm2.so""#))
+        case .pin:
+            .init(name: rawValue, meaning: """
+                With a pkcs11: key, where the token's user PIN is read from: a file (its first \
+                line), or "credential:NAME" for a systemd LoadCredential=NAME. Never the PIN \
+                itself. Left out, dropca does not log in.
+                """, value: .example(#""credential:ca.pin""#))
         case .chain:
             .init(name: rawValue, meaning: """
                 The certificates above the CA (PEM, from the one that issued it upwards), for the \

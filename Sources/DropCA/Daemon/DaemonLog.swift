@@ -166,7 +166,9 @@ struct DaemonLog: Sendable {
     }
 
     func authorityUnusable(_ reason: String) {
-        log(.caUnusable, "the CA cannot sign: \(reason); requests wait in the inbox until a valid CA is loaded (systemctl reload dropca)", ["reason": "\(reason)"])
+        // A token is tried again on its own; a CA out of its dates needs another one.
+        let until = reason.contains("token") ? "until the token signs again (tried every 2 s)" : "until a valid CA is loaded (systemctl reload dropca)"
+        log(.caUnusable, "the CA cannot sign: \(reason); requests wait in the inbox \(until)", ["reason": "\(reason)"])
     }
 
     func authorityUsable() {

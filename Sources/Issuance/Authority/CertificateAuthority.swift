@@ -4,12 +4,20 @@ internal import COpenSSL
 /// The signing CA: its certificate and private key, loaded once and checked to belong
 /// together and to be allowed to sign certificates.
 ///
-/// The one owner of its `X509` and `EVP_PKEY`. Both are only read after `init` (subject,
-/// key identifier and signing key); OpenSSL 3 allows one key to sign on many threads at
-/// once, each with its own `EVP_MD_CTX`, which is why this is `@unchecked Sendable`.
+/// The one owner of its `X509` and of a file key's `EVP_PKEY`. Both are only read after
+/// `init` (subject, key identifier and signing key); OpenSSL 3 allows one key to sign on
+/// many threads at once, each with its own `EVP_MD_CTX`, and a ``TokenKey`` signs on a
+/// session per signature, which is why this is `@unchecked Sendable`.
 public final class CertificateAuthority: @unchecked Sendable {
+    /// Where the signing key is: in memory (read from a file or credential, an `EVP_PKEY`
+    /// this CA owns) or on a PKCS#11 token (only a handle; see ``TokenKey``).
+    enum SigningKey {
+        case file(OpaquePointer)
+        case token(TokenKey)
+    }
+
     let certificate: OpaquePointer
-    let privateKey: OpaquePointer
+    let signingKey: SigningKey
     /// The key kind decides the signature algorithm of every certificate.
     let keyKind: PublicKeyKind
     /// keyIdentifier for the Authority Key Identifier of every certificate.
@@ -21,12 +29,8 @@ public final class CertificateAuthority: @unchecked Sendable {
 
     /// Loads a CA from the bytes of its certificate (PEM or DER) and of its private key
     /// (PEM, PKCS#8 or the traditional RSA/EC forms; or DER).
-    public init(certificate certificateBytes: [UInt8], privateKey keyBytes: [UInt8]) throws(CertificateAuthorityError) {
-        OpenSSLError.clear()
-        guard let certificate = Self.parseCertificate(certificateBytes) else {
-            let error = OpenSSLError.drain("reading the CA certificate")
-            throw CertificateAuthorityError(.certificateUnreadable, "the CA certificate is neither PEM nor DER X.509", details: error.reasons)
-        }
+    public convenience init(certificate certificateBytes: [UInt8], privateKey keyBytes: [UInt8]) throws(CertificateAuthorityError) {
+        let certificate = try Self.readCertificate(certificateBytes)
         OpenSSLError.clear()
         guard let privateKey = Self.parsePrivateKey(keyBytes) else {
             X509_free(certificate)
@@ -35,16 +39,31 @@ public final class CertificateAuthority: @unchecked Sendable {
             let hint = encrypted ? " (it is encrypted; give dropca the decrypted key through systemd's LoadCredentialEncrypted= instead)" : ""
             throw CertificateAuthorityError(.keyUnreadable, "the CA private key is not a PEM or DER private key\(hint)", details: error.reasons)
         }
+        guard X509_check_private_key(certificate, privateKey) == 1 else {
+            OpenSSLError.clear()
+            let subject = DistinguishedName.text(X509_get_subject_name(certificate))
+            X509_free(certificate)
+            EVP_PKEY_free(privateKey)
+            throw CertificateAuthorityError(.keyMismatch, "the CA private key does not belong to the CA certificate (\(subject))")
+        }
+        try self.init(certificate: certificate, signingKey: .file(privateKey))
+    }
+
+    /// A CA whose key is on a token. The public key is the certificate's; that the token's
+    /// key is its private half is checked by signing with it when the issuer is set up
+    /// (``SigningAlgorithm``), at start, reload and `check-config`.
+    public convenience init(certificate certificateBytes: [UInt8], token: TokenKey) throws(CertificateAuthorityError) {
+        let certificate = try Self.readCertificate(certificateBytes)
+        try self.init(certificate: certificate, signingKey: .token(token))
+    }
+
+    /// Takes ownership of `certificate` and of a file key, also when it throws.
+    private init(certificate: OpaquePointer, signingKey: SigningKey) throws(CertificateAuthorityError) {
         self.certificate = certificate
-        self.privateKey = privateKey
+        self.signingKey = signingKey
         self.subject = DistinguishedName.text(X509_get_subject_name(certificate))
         self.notBefore = ASN1Time.date(X509_get0_notBefore(certificate)) ?? .distantPast
         self.notAfter = ASN1Time.date(X509_get0_notAfter(certificate)) ?? .distantPast
-
-        guard X509_check_private_key(certificate, privateKey) == 1 else {
-            OpenSSLError.clear()
-            throw CertificateAuthorityError(.keyMismatch, "the CA private key does not belong to the CA certificate (\(subject))")
-        }
         let flags = X509_get_extension_flags(certificate)
         guard flags & UInt32(EXFLAG_CA) != 0 else {
             throw CertificateAuthorityError(.notACA, "the CA certificate (\(subject)) is not a CA: its Basic Constraints do not say cA=TRUE")
@@ -52,7 +71,23 @@ public final class CertificateAuthority: @unchecked Sendable {
         guard flags & UInt32(EXFLAG_KUSAGE) != 0, X509_get_key_usage(certificate) & UInt32(KU_KEY_CERT_SIGN) != 0 else {
             throw CertificateAuthorityError(.notACA, "the CA certificate (\(subject)) may not sign certificates: its Key Usage lacks keyCertSign")
         }
-        self.keyKind = try Self.signingKeyKind(privateKey)
+        switch signingKey {
+        case .file(let key):
+            self.keyKind = try Self.signingKeyKind(key)
+        case .token(let token):
+            guard let publicKey = X509_get0_pubkey(certificate) else {
+                throw CertificateAuthorityError(.certificateUnreadable, "the CA certificate (\(subject)) has no readable public key")
+            }
+            let kind = try Self.signingKeyKind(publicKey)
+            let matches = switch (kind, token.keyType) {
+            case (.rsa, .rsa), (.rsaPSS, .rsa), (.ec, .ec), (.ed25519, .edwards), (.ed448, .edwards): true
+            default: false
+            }
+            guard matches else {
+                throw CertificateAuthorityError(.keyMismatch, "the key \(token.uri) on the token is not of the CA certificate's type (\(kind.description))")
+            }
+            self.keyKind = kind
+        }
         if let identifier = X509_get0_subject_key_id(certificate) {
             self.subjectKeyIdentifier = OpenSSLBytes.contents(of: identifier)
         } else {
@@ -60,9 +95,27 @@ public final class CertificateAuthority: @unchecked Sendable {
         }
     }
 
+    private static func readCertificate(_ bytes: [UInt8]) throws(CertificateAuthorityError) -> OpaquePointer {
+        OpenSSLError.clear()
+        guard let certificate = parseCertificate(bytes) else {
+            let error = OpenSSLError.drain("reading the CA certificate")
+            throw CertificateAuthorityError(.certificateUnreadable, "the CA certificate is neither PEM nor DER X.509", details: error.reasons)
+        }
+        return certificate
+    }
+
+    /// The CA certificate's public key (owned by the certificate).
+    var publicKey: OpaquePointer? { X509_get0_pubkey(certificate) }
+
+    /// Why the token cannot sign now, nil for a key file or a token that can.
+    var tokenProblem: String? {
+        if case .token(let token) = signingKey { return token.problem }
+        return nil
+    }
+
     deinit {
         X509_free(certificate)
-        EVP_PKEY_free(privateKey)
+        if case .file(let key) = signingKey { EVP_PKEY_free(key) }
     }
 
     /// The CA certificate in DER, e.g. to publish it next to issued certificates.
@@ -70,13 +123,13 @@ public final class CertificateAuthority: @unchecked Sendable {
         OpenSSLBytes.der(certificate, { i2d_X509($0, $1) }) ?? []
     }
 
-    /// Why this CA cannot sign at `now` (its certificate expired, or is not valid yet), or
-    /// nil when it can.
+    /// Why this CA cannot sign at `now` (its certificate expired, or is not valid yet, or its
+    /// token does not sign), or nil when it can.
     public func unusableReason(at now: Date) -> String? {
         // Two comparisons on the common path: the daemon asks before every file.
         if notAfter <= now { return "the CA certificate expired on \(ISO8601DateFormatter().string(from: notAfter))" }
         if notBefore > now { return "the CA certificate is not valid before \(ISO8601DateFormatter().string(from: notBefore))" }
-        return nil
+        return tokenProblem
     }
 
     /// The DER of the certificate's subject, as encoded in it: the issuer name of every
@@ -88,7 +141,11 @@ public final class CertificateAuthority: @unchecked Sendable {
 
     /// A short description for logs and `check-config`: "EC P-256 CA CN=…, valid until …".
     public var summary: String {
-        "\(keyKind.description) CA \(subject), valid until \(ISO8601DateFormatter().string(from: notAfter))"
+        var where_ = ""
+        if case .token(let token) = signingKey {
+            where_ = " on the token \(token.tokenLabel)" + (token.extractable ? " (warning: the key is extractable)" : "")
+        }
+        return "\(keyKind.description) CA \(subject)\(where_), valid until \(ISO8601DateFormatter().string(from: notAfter))"
     }
 
     private static func parseCertificate(_ bytes: [UInt8]) -> OpaquePointer? {

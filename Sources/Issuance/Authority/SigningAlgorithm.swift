@@ -1,7 +1,8 @@
 internal import COpenSSL
 
 /// How this CA signs: the digest fetched once (OpenSSL 3 fetches are costly per call) and
-/// the padding for RSA keys. The one owner of its `EVP_MD` and of its template `EVP_MD_CTX`.
+/// the padding for RSA keys, with a key file or a key on a token (``TokenSignature``). The
+/// one owner of its `EVP_MD` and of its template `EVP_MD_CTX`.
 ///
 /// Setting up a signing context (`EVP_DigestSignInit`) fetches the signature
 /// implementation and makes a key context on every call; the template is set up once with
@@ -18,8 +19,14 @@ final class SigningAlgorithm {
     let algorithmIdentifier: [UInt8]
     /// Keeps the CA, and so its private key, alive as long as this signs with it.
     private let authority: CertificateAuthority
-    /// The initialised signing context that `signedCertificate` copies.
-    private let template: OpaquePointer
+    /// What signs: for a key file the initialised signing context that every signature
+    /// copies; for a token its key and how to sign with it.
+    private let backend: Backend
+
+    private enum Backend {
+        case file(template: OpaquePointer, key: OpaquePointer)
+        case token(TokenKey, TokenSignature)
+    }
 
     init(authority: CertificateAuthority, rsaScheme: RSASignatureScheme) throws(IssuerSetupError) {
         let kind = authority.keyKind
@@ -48,51 +55,135 @@ final class SigningAlgorithm {
             }
             digest = fetched
         }
-        // A CA key that cannot sign is refused here, at start and by check-config, rather
-        // than once for every request.
-        guard let template = Self.initializedContext(digest: digest, pss: pss, key: authority.privateKey) else {
-            if let digest { EVP_MD_free(digest) }
-            throw IssuerSetupError("the CA key cannot be set up for signing: \(OpenSSLError.drain("setting up signing").description)")
-        }
-        guard let algorithmIdentifier = Self.learnAlgorithmIdentifier(template: template, key: authority.privateKey) else {
-            EVP_MD_CTX_free(template)
-            if let digest { EVP_MD_free(digest) }
-            throw IssuerSetupError("the CA key cannot sign a certificate: \(OpenSSLError.drain("signing a test certificate").description)")
+        switch authority.signingKey {
+        case .file(let key):
+            // A CA key that cannot sign is refused here, at start and by check-config, rather
+            // than once for every request.
+            guard let template = Self.initializedContext(digest: digest, pss: pss, key: key) else {
+                if let digest { EVP_MD_free(digest) }
+                throw IssuerSetupError("the CA key cannot be set up for signing: \(OpenSSLError.drain("setting up signing").description)")
+            }
+            guard let algorithmIdentifier = Self.learnAlgorithmIdentifier(template: template, key: key) else {
+                EVP_MD_CTX_free(template)
+                if let digest { EVP_MD_free(digest) }
+                throw IssuerSetupError("the CA key cannot sign a certificate: \(OpenSSLError.drain("signing a test certificate").description)")
+            }
+            self.backend = .file(template: template, key: key)
+            self.algorithmIdentifier = algorithmIdentifier
+        case .token(let token):
+            let signature = TokenSignature(kind: kind, digest: digest, pss: pss)
+            guard let publicKey = authority.publicKey,
+                  let algorithmIdentifier = Self.algorithmIdentifier(digest: digest, pss: pss, publicKey: publicKey) else {
+                if let digest { EVP_MD_free(digest) }
+                throw IssuerSetupError("no signature algorithm for the CA certificate's key: \(OpenSSLError.drain("choosing the signature algorithm").description)")
+            }
+            // The token's key must be the certificate's: a signature by it has to verify
+            // with the certificate's public key, now and whenever the token comes back.
+            // Kept by the token for when it comes back, so it holds no pointer of this
+            // signer's (which a reload frees) and no strong reference to the CA (which owns
+            // the token): it fetches its own digest.
+            let check: @Sendable (TokenKey) -> String? = { [weak authority] token in
+                guard let authority else { return nil }
+                var fetched: OpaquePointer? = nil
+                if let digestName {
+                    fetched = EVP_MD_fetch(nil, digestName, nil)
+                    if fetched == nil { return "cannot fetch \(digestName)" }
+                }
+                defer { if let fetched { EVP_MD_free(fetched) } }
+                return Self.tokenCheck(token, signature: TokenSignature(kind: kind, digest: fetched, pss: pss),
+                                       publicKey: authority.publicKey, digest: fetched, pss: pss)
+            }
+            if let problem = check(token) {
+                if let digest { EVP_MD_free(digest) }
+                throw IssuerSetupError(problem)
+            }
+            token.setRecoveryCheck(check)
+            self.backend = .token(token, signature)
+            self.algorithmIdentifier = algorithmIdentifier
         }
         self.digest = digest
         self.pss = pss
         self.authority = authority
-        self.template = template
-        self.algorithmIdentifier = algorithmIdentifier
         OpenSSLError.clear()
     }
 
     deinit {
-        EVP_MD_CTX_free(template)
+        if case .file(let template, _) = backend { EVP_MD_CTX_free(template) }
         if let digest { EVP_MD_free(digest) }
     }
 
-    /// Signs the DER of a TBSCertificate and returns the DER of the Certificate; nil if
-    /// OpenSSL fails (its reasons are on the error queue).
+    /// Signs the DER of a TBSCertificate (or TBSCertList) and returns the DER of the signed
+    /// structure; nil if OpenSSL or the token fails (OpenSSL's reasons are on its error
+    /// queue; a token's in ``TokenKey/problem``).
     ///
     /// Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
     func signedCertificate(tbs: [UInt8]) -> [UInt8]? {
-        guard let context = EVP_MD_CTX_new() else { return nil }
-        defer { EVP_MD_CTX_free(context) }
-        guard EVP_MD_CTX_copy_ex(context, template) == 1 else { return nil }
-        let capacity = Int(EVP_PKEY_get_size(authority.privateKey))
-        guard capacity > 0 else { return nil }
-        var signature = [UInt8](repeating: 0, count: capacity)
-        var length = capacity
-        guard EVP_DigestSign(context, &signature, &length, tbs, tbs.count) == 1, length <= capacity else { return nil }
+        guard let signature = signature(over: tbs) else { return nil }
         var body = tbs
-        body.reserveCapacity(tbs.count + algorithmIdentifier.count + length + 8)
+        body.reserveCapacity(tbs.count + algorithmIdentifier.count + signature.count + 8)
         body += algorithmIdentifier
         // BIT STRING with 0 unused bits.
-        body += DER.header(tag: DER.bitString, length: length + 1)
+        body += DER.header(tag: DER.bitString, length: signature.count + 1)
         body.append(0)
-        body += signature[..<length]
+        body += signature
         return DER.wrap(tag: DER.sequence, body)
+    }
+
+    private func signature(over tbs: [UInt8]) -> [UInt8]? {
+        switch backend {
+        case .file(let template, let key):
+            guard let context = EVP_MD_CTX_new() else { return nil }
+            defer { EVP_MD_CTX_free(context) }
+            guard EVP_MD_CTX_copy_ex(context, template) == 1 else { return nil }
+            let capacity = Int(EVP_PKEY_get_size(key))
+            guard capacity > 0 else { return nil }
+            var signature = [UInt8](repeating: 0, count: capacity)
+            var length = capacity
+            guard EVP_DigestSign(context, &signature, &length, tbs, tbs.count) == 1, length <= capacity else { return nil }
+            return Array(signature[..<length])
+        case .token(let token, let signature):
+            return signature.sign(tbs, with: token)
+        }
+    }
+
+    /// Signs a random challenge on the token and verifies it with the certificate's public
+    /// key; nil when it verifies, else why not.
+    private static func tokenCheck(_ token: TokenKey, signature: TokenSignature, publicKey: OpaquePointer?, digest: OpaquePointer?, pss: Bool) -> String? {
+        var challenge = [UInt8](repeating: 0, count: 32)
+        guard RAND_bytes(&challenge, 32) == 1, let publicKey else { return "cannot make a challenge for the token key" }
+        guard let signed = signature.sign(challenge, with: token) else {
+            return "the key \(token.uri) on the token \(token.tokenLabel) does not sign: \(token.problem ?? "the token refused")"
+        }
+        guard let context = EVP_MD_CTX_new() else { return "out of memory" }
+        defer { EVP_MD_CTX_free(context) }
+        var keyContext: OpaquePointer? = nil
+        guard EVP_DigestVerifyInit(context, &keyContext, digest, nil, publicKey) == 1,
+              !pss || setPSS(keyContext, digest: digest),
+              EVP_DigestVerify(context, signed, signed.count, challenge, challenge.count) == 1 else {
+            OpenSSLError.clear()
+            return "the key \(token.uri) on the token \(token.tokenLabel) does not belong to the CA certificate: its signature does not verify with the certificate's public key"
+        }
+        return nil
+    }
+
+    /// The AlgorithmIdentifier OpenSSL writes for these settings, from a verify context on
+    /// the public key (a token key cannot sign through OpenSSL; see
+    /// ``learnAlgorithmIdentifier(template:key:)`` for a key file).
+    private static func algorithmIdentifier(digest: OpaquePointer?, pss: Bool, publicKey: OpaquePointer) -> [UInt8]? {
+        guard let context = EVP_MD_CTX_new() else { return nil }
+        defer { EVP_MD_CTX_free(context) }
+        var keyContext: OpaquePointer? = nil
+        guard EVP_DigestVerifyInit(context, &keyContext, digest, nil, publicKey) == 1, !pss || setPSS(keyContext, digest: digest) else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        var length = 0
+        guard COpenSSL_signature_algorithm_id(keyContext, &buffer, buffer.count, &length) == 1, length > 0 else { return nil }
+        return Array(buffer.prefix(length))
+    }
+
+    private static func setPSS(_ keyContext: OpaquePointer?, digest: OpaquePointer?) -> Bool {
+        EVP_PKEY_CTX_set_rsa_padding(keyContext, RSA_PKCS1_PSS_PADDING) == 1
+            && EVP_PKEY_CTX_set_rsa_pss_saltlen(keyContext, RSA_PSS_SALTLEN_DIGEST) == 1
+            && EVP_PKEY_CTX_set_rsa_mgf1_md(keyContext, digest) == 1
     }
 
     /// The AlgorithmIdentifier `X509_sign_ctx` writes with a copy of `template`, learnt by
@@ -131,11 +222,6 @@ final class SigningAlgorithm {
     private static func initialize(_ context: OpaquePointer, digest: OpaquePointer?, pss: Bool, key: OpaquePointer) -> Bool {
         var keyContext: OpaquePointer? = nil
         guard EVP_DigestSignInit(context, &keyContext, digest, nil, key) == 1 else { return false }
-        if pss {
-            guard EVP_PKEY_CTX_set_rsa_padding(keyContext, RSA_PKCS1_PSS_PADDING) == 1,
-                  EVP_PKEY_CTX_set_rsa_pss_saltlen(keyContext, RSA_PSS_SALTLEN_DIGEST) == 1,
-                  EVP_PKEY_CTX_set_rsa_mgf1_md(keyContext, digest) == 1 else { return false }
-        }
-        return true
+        return !pss || setPSS(keyContext, digest: digest)
     }
 }

@@ -1,0 +1,392 @@
+import Foundation
+import Synchronization
+internal import CPKCS11
+
+/// The CA's private key on a PKCS#11 token: found by its URI, logged in to with the PIN, and
+/// used to sign on sessions of its own. The key never leaves the token; dropca only ever has
+/// its handle.
+///
+/// Why PKCS#11 directly and not OpenSSL's pkcs11 engine (libengine-pkcs11-openssl, libp11
+/// 0.4.12 in Debian 12; Debian 12 has no PKCS#11 provider for OpenSSL 3): the engine signs
+/// well, but once a token goes away it never signs again in that process. With SoftHSM2 and
+/// its token folder moved away and back, every later signature fails with
+/// CKR_OBJECT_HANDLE_INVALID, reloading the key, `RE_ENUMERATE` and ENGINE_finish/init do not
+/// help, a second dynamic engine cannot be loaded, and finalizing the module under it crashes
+/// the engine. Calling the module ourselves, `C_Finalize` and `C_Initialize` bring the token
+/// back, so a request waits while the token is gone and is issued when it is back.
+///
+/// Sessions: each signature takes an idle session or opens one (a worker signs on its own
+/// session, as Cryptoki requires), so workers sign in parallel where the token allows it; one
+/// extra session stays open to keep the login (a login ends with the last session).
+public final class TokenKey: @unchecked Sendable {
+    /// What the key is, as the token says (CKA_KEY_TYPE), and whether it could be copied out.
+    public enum KeyType: Sendable, Equatable { case rsa, ec, edwards, other(UInt) }
+
+    public let uri: PKCS11URI
+    let module: PKCS11Module
+    public let keyType: KeyType
+    /// CKA_EXTRACTABLE: false for a key made on the token as it should be.
+    public let extractable: Bool
+    /// The token's label, for messages.
+    public let tokenLabel: String
+    private let pin: [UInt8]?
+
+    /// How often a token that failed is tried again while requests wait.
+    static let retryInterval: Duration = .seconds(2)
+
+    private struct State {
+        var epoch: Int
+        var slot: CK_SLOT_ID
+        var key: CK_OBJECT_HANDLE
+        var anchor: CK_SESSION_HANDLE
+        var idle: [CK_SESSION_HANDLE] = []
+        var inUse = 0
+        /// Why the token cannot sign now; nil while it can.
+        var failure: String?
+        var nextAttempt = ContinuousClock.now
+        /// Signs a probe with the re-found key and verifies it against the CA certificate:
+        /// only the same key is taken back.
+        var check: (@Sendable (TokenKey) -> String?)?
+    }
+
+    private let state: Mutex<State>
+
+    /// Loads `modulePath` (once per process), finds the token and the private key `uri`
+    /// names, and logs in with `pin` (nil: no login, for tokens that need none).
+    public init(uri: PKCS11URI, modulePath: String, pin: [UInt8]?) throws(TokenError) {
+        self.uri = uri
+        self.pin = pin
+        let module = try ModuleRegistry.module(at: modulePath)
+        self.module = module
+        let epoch = try ModuleRegistry.initialize(module)
+        let opened = try Self.open(uri: uri, module: module, pin: pin)
+        self.keyType = opened.keyType
+        self.extractable = opened.extractable
+        self.tokenLabel = opened.tokenLabel
+        state = Mutex(State(epoch: epoch, slot: opened.slot, key: opened.key, anchor: opened.anchor))
+    }
+
+    deinit {
+        let (anchor, idle) = state.withLock { ($0.anchor, $0.idle) }
+        for session in idle + [anchor] { _ = module.functions.closeSession(session) }
+    }
+
+    /// Installs the check a token that came back must pass (see ``State/check``).
+    func setRecoveryCheck(_ check: @escaping @Sendable (TokenKey) -> String?) {
+        state.withLock { $0.check = check }
+    }
+
+    /// A signature by the token over `data` with `mechanism` (and its parameter), or nil when
+    /// the token refused: then ``problem`` says why until the token signs again.
+    func sign(_ data: [UInt8], mechanism: CK_MECHANISM_TYPE, parameter: [UInt8] = []) -> [UInt8]? {
+        guard let lease = state.withLock({ state -> (session: CK_SESSION_HANDLE?, slot: CK_SLOT_ID, key: CK_OBJECT_HANDLE, epoch: Int)? in
+            guard state.failure == nil else { return nil }
+            state.inUse += 1
+            return (state.idle.popLast(), state.slot, state.key, state.epoch)
+        }) else { return nil }
+        var session = lease.session ?? CK_SESSION_HANDLE(CK_INVALID_HANDLE)
+        var result = CK_RV(CKR_OK)
+        if lease.session == nil {
+            result = module.functions.openSession(lease.slot, CK_FLAGS(CKF_SERIAL_SESSION), nil, nil, &session)
+        }
+        var signature: [UInt8] = []
+        if result == CKR_OK {
+            (result, signature) = Self.sign(data, mechanism: mechanism, parameter: parameter, key: lease.key, session: session, functions: module.functions)
+        }
+        let succeeded = result == CKR_OK
+        let keep = state.withLock { state -> Bool in
+            state.inUse -= 1
+            guard state.epoch == lease.epoch else { return false }
+            if succeeded {
+                state.idle.append(session)
+                return true
+            }
+            if state.failure == nil {
+                state.failure = "the token \(tokenLabel) did not sign (\(CryptokiResult.name(result)))"
+                state.nextAttempt = ContinuousClock.now + Self.retryInterval
+            }
+            return false
+        }
+        if !keep && session != CK_INVALID_HANDLE {
+            _ = module.functions.closeSession(session)
+        }
+        return succeeded ? signature : nil
+    }
+
+    /// Why the token cannot sign, or nil when it can. While it cannot, a call at most every
+    /// ``retryInterval`` finalizes and initializes the module again and looks for the token
+    /// and the key anew, and clears the problem when they are back and sign.
+    public var problem: String? {
+        let attempt = state.withLock { state -> (failure: String, epoch: Int)? in
+            guard let failure = state.failure else { return nil }
+            guard ContinuousClock.now >= state.nextAttempt, state.inUse == 0 else { return (failure, -1) }
+            state.nextAttempt = ContinuousClock.now + Self.retryInterval
+            return (failure, state.epoch)
+        }
+        guard let attempt else { return nil }
+        guard attempt.epoch >= 0 else { return attempt.failure }
+        return recover(from: attempt.epoch)
+    }
+
+    /// One try at finding the token again; the problem that remains, or nil when it signs.
+    private func recover(from epoch: Int) -> String? {
+        let newEpoch: Int
+        let opened: Opened
+        do {
+            newEpoch = try ModuleRegistry.reinitialize(module, after: epoch)
+            opened = try Self.open(uri: uri, module: module, pin: pin)
+        } catch {
+            let failure = state.withLock { state -> String in
+                state.failure = "the token is not usable (\(error.message))"
+                return state.failure ?? error.message
+            }
+            return failure
+        }
+        let check = state.withLock { state -> (@Sendable (TokenKey) -> String?)? in
+            state.epoch = newEpoch
+            state.slot = opened.slot
+            state.key = opened.key
+            state.anchor = opened.anchor
+            state.idle = []
+            state.failure = nil
+            return state.check
+        }
+        if let problem = check?(self) {
+            state.withLock { state in
+                state.failure = problem
+                state.nextAttempt = ContinuousClock.now + Self.retryInterval
+            }
+            return problem
+        }
+        return nil
+    }
+
+    // MARK: - Opening
+
+    private struct Opened {
+        let slot: CK_SLOT_ID
+        let key: CK_OBJECT_HANDLE
+        let anchor: CK_SESSION_HANDLE
+        let keyType: KeyType
+        let extractable: Bool
+        let tokenLabel: String
+    }
+
+    private static func open(uri: PKCS11URI, module: PKCS11Module, pin: [UInt8]?) throws(TokenError) -> Opened {
+        let f = module.functions
+        let (slot, label) = try findToken(uri: uri, module: module)
+        var session = CK_SESSION_HANDLE(CK_INVALID_HANDLE)
+        var result = f.openSession(slot, CK_FLAGS(CKF_SERIAL_SESSION), nil, nil, &session)
+        guard result == CKR_OK else {
+            throw TokenError(.tokenFailure, "cannot open a session on the token \(label): \(CryptokiResult.name(result))")
+        }
+        var keepSession = false
+        defer { if !keepSession { _ = f.closeSession(session) } }
+        if var pin {
+            result = pin.withUnsafeMutableBufferPointer { f.login(session, CK_USER_TYPE(CKU_USER), $0.baseAddress, CK_ULONG($0.count)) }
+            // Wiped from this copy; the caller's copy stays for logging in again.
+            for index in pin.indices { pin[index] = 0 }
+            switch result {
+            case CK_RV(CKR_OK), CK_RV(CKR_USER_ALREADY_LOGGED_IN):
+                break
+            case CK_RV(CKR_PIN_INCORRECT), CK_RV(CKR_PIN_LEN_RANGE), CK_RV(CKR_PIN_INVALID):
+                throw TokenError(.pinRefused, "the token \(label) refused the PIN in ca.pin (\(CryptokiResult.name(result)))")
+            case CK_RV(CKR_PIN_LOCKED):
+                throw TokenError(.pinRefused, "the token \(label) has locked its user PIN (CKR_PIN_LOCKED); unlock it with the SO PIN")
+            default:
+                throw TokenError(.tokenFailure, "cannot log in to the token \(label): \(CryptokiResult.name(result))")
+            }
+        }
+        let key = try findKey(uri: uri, session: session, functions: f, label: label)
+        var keyType = CK_KEY_TYPE(0)
+        var extractable = CK_BBOOL(0)
+        var attributes = [
+            CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(CKA_KEY_TYPE), pValue: nil, ulValueLen: CK_ULONG(MemoryLayout<CK_KEY_TYPE>.size)),
+            CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(CKA_EXTRACTABLE), pValue: nil, ulValueLen: CK_ULONG(MemoryLayout<CK_BBOOL>.size)),
+        ]
+        result = withUnsafeMutablePointer(to: &keyType) { typePointer in
+            withUnsafeMutablePointer(to: &extractable) { extractablePointer in
+                attributes[0].pValue = UnsafeMutableRawPointer(typePointer)
+                attributes[1].pValue = UnsafeMutableRawPointer(extractablePointer)
+                return attributes.withUnsafeMutableBufferPointer { f.getAttributeValue(session, key, $0.baseAddress, CK_ULONG($0.count)) }
+            }
+        }
+        guard result == CKR_OK else {
+            throw TokenError(.tokenFailure, "cannot read the key type of \(uri) on the token \(label): \(CryptokiResult.name(result))")
+        }
+        let kind: KeyType = switch keyType {
+        case CK_KEY_TYPE(CKK_RSA): .rsa
+        case CK_KEY_TYPE(CKK_EC): .ec
+        case CK_KEY_TYPE(CKK_EC_EDWARDS): .edwards
+        default: .other(UInt(keyType))
+        }
+        keepSession = true
+        return Opened(slot: slot, key: key, anchor: session, keyType: kind, extractable: extractable != 0, tokenLabel: label)
+    }
+
+    /// The one slot whose token matches the URI's token and slot attributes.
+    private static func findToken(uri: PKCS11URI, module: PKCS11Module) throws(TokenError) -> (CK_SLOT_ID, String) {
+        let f = module.functions
+        var count = CK_ULONG(0)
+        var result = f.getSlotList(CK_BBOOL(CK_TRUE), nil, &count)
+        var slots = [CK_SLOT_ID](repeating: 0, count: Int(count))
+        if result == CKR_OK && count > 0 {
+            result = slots.withUnsafeMutableBufferPointer { f.getSlotList(CK_BBOOL(CK_TRUE), $0.baseAddress, &count) }
+            slots = Array(slots.prefix(Int(count)))
+        }
+        guard result == CKR_OK else {
+            throw TokenError(.noToken, "cannot list the tokens of \(module.path): \(CryptokiResult.name(result))")
+        }
+        var matches: [(CK_SLOT_ID, String)] = []
+        for slot in slots {
+            var token = CK_TOKEN_INFO()
+            var slotInfo = CK_SLOT_INFO()
+            guard f.getTokenInfo(slot, &token) == CKR_OK, f.getSlotInfo(slot, &slotInfo) == CKR_OK else { continue }
+            let label = padded(token.label)
+            let wanted: [(String?, String)] = [
+                (uri.token, label), (uri.manufacturer, padded(token.manufacturerID)), (uri.model, padded(token.model)),
+                (uri.serial, padded(token.serialNumber)), (uri.slotDescription, padded(slotInfo.slotDescription)),
+                (uri.slotManufacturer, padded(slotInfo.manufacturerID)),
+            ]
+            guard wanted.allSatisfy({ $0.0 == nil || $0.0 == $0.1 }), uri.slotID.map({ CK_SLOT_ID($0) == slot }) ?? true else { continue }
+            matches.append((slot, label))
+        }
+        guard let first = matches.first else {
+            let known = slots.isEmpty ? "it has no token present" : "\(slots.count) token(s) present, none matches"
+            throw TokenError(.noToken, "no token matches \(uri) in \(module.path): \(known)")
+        }
+        guard matches.count == 1 else {
+            throw TokenError(.noToken, "\(matches.count) tokens match \(uri); add token=, serial= or slot-id= to name one")
+        }
+        return first
+    }
+
+    /// The one private key object the URI's object and id name.
+    private static func findKey(uri: PKCS11URI, session: CK_SESSION_HANDLE, functions f: PKCS11Module.Functions, label: String) throws(TokenError) -> CK_OBJECT_HANDLE {
+        var keyClass = CK_OBJECT_CLASS(CKO_PRIVATE_KEY)
+        var objectLabel = Array((uri.object ?? "").utf8)
+        var id = uri.id ?? []
+        var handles = [CK_OBJECT_HANDLE](repeating: 0, count: 2)
+        var found = CK_ULONG(0)
+        let result: CK_RV = withUnsafeMutablePointer(to: &keyClass) { classPointer in
+            objectLabel.withUnsafeMutableBytes { labelBytes in
+                id.withUnsafeMutableBytes { idBytes in
+                    var template = [CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(CKA_CLASS), pValue: UnsafeMutableRawPointer(classPointer),
+                                                 ulValueLen: CK_ULONG(MemoryLayout<CK_OBJECT_CLASS>.size))]
+                    if uri.object != nil {
+                        template.append(CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(CKA_LABEL), pValue: labelBytes.baseAddress, ulValueLen: CK_ULONG(labelBytes.count)))
+                    }
+                    if uri.id != nil {
+                        template.append(CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(CKA_ID), pValue: idBytes.baseAddress, ulValueLen: CK_ULONG(idBytes.count)))
+                    }
+                    var result = template.withUnsafeMutableBufferPointer { f.findObjectsInit(session, $0.baseAddress, CK_ULONG($0.count)) }
+                    guard result == CKR_OK else { return result }
+                    result = handles.withUnsafeMutableBufferPointer { f.findObjects(session, $0.baseAddress, 2, &found) }
+                    _ = f.findObjectsFinal(session)
+                    return result
+                }
+            }
+        }
+        guard result == CKR_OK else {
+            throw TokenError(.tokenFailure, "cannot search the token \(label) for \(uri): \(CryptokiResult.name(result))")
+        }
+        guard found == 1 else {
+            throw TokenError(.keyNotFound, found == 0
+                ? "no private key matches \(uri) on the token \(label) (a wrong object= or id=, or no login: ca.pin)"
+                : "more than one private key matches \(uri) on the token \(label); add id= to name one")
+        }
+        return handles[0]
+    }
+
+    /// One `C_SignInit` and `C_Sign`; the signature buffer is sized by asking first.
+    private static func sign(_ data: [UInt8], mechanism: CK_MECHANISM_TYPE, parameter: [UInt8], key: CK_OBJECT_HANDLE,
+                             session: CK_SESSION_HANDLE, functions f: PKCS11Module.Functions) -> (CK_RV, [UInt8]) {
+        var parameterBytes = parameter
+        var result = parameterBytes.withUnsafeMutableBytes { bytes in
+            var chosen = CK_MECHANISM(mechanism: mechanism, pParameter: bytes.isEmpty ? nil : bytes.baseAddress,
+                                      ulParameterLen: CK_ULONG(bytes.count))
+            return f.signInit(session, &chosen, key)
+        }
+        guard result == CKR_OK else { return (result, []) }
+        var message = data
+        var length = CK_ULONG(1024)
+        var signature = [UInt8](repeating: 0, count: Int(length))
+        result = message.withUnsafeMutableBufferPointer { input in
+            signature.withUnsafeMutableBufferPointer { f.sign(session, input.baseAddress, CK_ULONG(input.count), $0.baseAddress, &length) }
+        }
+        guard result == CKR_OK, Int(length) <= signature.count else { return (result == CKR_OK ? CK_RV(CKR_BUFFER_TOO_SMALL) : result, []) }
+        return (result, Array(signature.prefix(Int(length))))
+    }
+
+    /// A blank-padded fixed-size field of CK_TOKEN_INFO or CK_SLOT_INFO as a string.
+    private static func padded<T>(_ field: T) -> String {
+        withUnsafeBytes(of: field) { bytes in
+            var text = String(decoding: bytes, as: UTF8.self)
+            while text.last == " " || text.last == "\0" { text.removeLast() }
+            return text
+        }
+    }
+}
+
+/// Modules are loaded once per process and kept: a module's Cryptoki state is the
+/// process's, whichever key uses it, so `C_Initialize` and `C_Finalize` are counted here
+/// in epochs. A key that failed finalizes and initializes again only if no other key has
+/// done so since the key was opened (otherwise it just opens anew in the newer epoch), so
+/// that two keys of one module (the old and the new CA during a reload) never take turns
+/// finalizing each other's sessions.
+enum ModuleRegistry {
+    private struct Entry {
+        let module: PKCS11Module
+        var epoch = 0
+        var initialized = false
+    }
+
+    private static let entries = Mutex<[String: Entry]>([:])
+
+    static func module(at path: String) throws(TokenError) -> PKCS11Module {
+        if let module = entries.withLock({ $0[path]?.module }) { return module }
+        let module = try PKCS11Module(path: path)
+        return entries.withLock { entries in
+            if let existing = entries[path] { return existing.module }
+            entries[path] = Entry(module: module)
+            return module
+        }
+    }
+
+    /// Initializes the module if it is not yet; its current epoch.
+    static func initialize(_ module: PKCS11Module) throws(TokenError) -> Int {
+        let outcome = entries.withLock { entries -> Result<Int, TokenError> in
+            guard var entry = entries[module.path] else { return .failure(TokenError(.moduleUnloadable, "\(module.path) is not loaded")) }
+            if !entry.initialized {
+                let result = module.initialize()
+                guard result == CKR_OK else {
+                    return .failure(TokenError(.moduleUnloadable, "the PKCS#11 module \(module.path) did not initialize: \(CryptokiResult.name(result))"))
+                }
+                entry.initialized = true
+                entries[module.path] = entry
+            }
+            return .success(entry.epoch)
+        }
+        return try outcome.get()
+    }
+
+    /// Finalizes and initializes the module again, unless that happened since `epoch`.
+    static func reinitialize(_ module: PKCS11Module, after epoch: Int) throws(TokenError) -> Int {
+        let outcome = entries.withLock { entries -> Result<Int, TokenError> in
+            guard var entry = entries[module.path] else { return .failure(TokenError(.moduleUnloadable, "\(module.path) is not loaded")) }
+            if entry.epoch == epoch || !entry.initialized {
+                if entry.initialized { module.finalize() }
+                entry.initialized = false
+                entry.epoch = epoch + 1
+                let result = module.initialize()
+                entry.initialized = result == CKR_OK
+                entries[module.path] = entry
+                guard result == CKR_OK else {
+                    return .failure(TokenError(.tokenFailure, "the PKCS#11 module \(module.path) did not initialize: \(CryptokiResult.name(result))"))
+                }
+            }
+            return .success(entry.epoch)
+        }
+        return try outcome.get()
+    }
+}
