@@ -132,6 +132,7 @@ struct HarnessError: Error, CustomStringConvertible {
 enum SampleRequests {
     static let p256: [UInt8] = make(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"], subject: "/CN=appliance.example")
     static let rsa1024: [UInt8] = make(["-newkey", "rsa:1024"], subject: "/CN=weak.example")
+    static let rsa2048: [UInt8] = make(["-newkey", "rsa:2048"], subject: "/CN=rsa.example")
 
     static func make(_ key: [String], subject: String) -> [UInt8] {
         guard let directory = try? TemporaryDirectory(),
