@@ -27,7 +27,7 @@ struct ConfigurationKeysTests {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             guard line.hasPrefix("# ") else { return String(line) }
             let rest = line.dropFirst(2)
-            let isKey = rest.range(of: #"^[a-z_]+ = "#, options: .regularExpression) != nil
+            let isKey = rest.range(of: #"^[a-z0-9_]+ = "#, options: .regularExpression) != nil
             return isKey || rest.hasPrefix("[") ? String(rest) : String(line)
         }.joined(separator: "\n")
     }

@@ -59,6 +59,7 @@ struct DebianPackageTests {
             ("usr/share/doc/dropca/copyright", nil),
             ("usr/share/doc/dropca/examples/sshd_config.d-dropca.conf", ShippedFiles.sshdDropIn),
             ("usr/share/doc/dropca/examples/nginx-dropca-pki.conf", ShippedFiles.path("etc/nginx/dropca-pki.conf")),
+            ("usr/share/doc/dropca/examples/dropca.service.d-token.conf", ShippedFiles.path("systemd/dropca-token.conf")),
             ("usr/share/man/man1/dropca.1.gz", nil),
             ("usr/share/man/man1/dropca-run.1.gz", nil),
             ("usr/share/bash-completion/completions/dropca", nil),

@@ -37,6 +37,26 @@ import Testing
         #expect(exposure <= 1.0, "exposure \(exposure); the report:\n\(result.stdout)")
     }
 
+    /// With the drop-in for a CA key on a token (shipped as an example), the sandbox is as
+    /// tight: exposure still at most 1.0, the unit still valid, and the key credential
+    /// replaced by the PIN's.
+    @Test func theTokenDropInKeepsTheExposureAtMostOnePointZero() throws {
+        let unit = try ShippedFiles.text(ShippedFiles.unit)
+        let dropIn = try ShippedFiles.text(ShippedFiles.path("systemd/dropca-token.conf"))
+        let serviceLines = dropIn.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.hasPrefix("[") }
+        #expect(serviceLines.contains("LoadCredential=") && serviceLines.contains("LoadCredential=ca.pin:/etc/dropca/ca.pin"))
+        // systemd-analyze reads no drop-ins offline: the unit with the drop-in's settings
+        // at the end of its [Service] section is what systemd would run.
+        let combined = unit.replacingOccurrences(of: "\n[Install]", with: "\n" + serviceLines.joined(separator: "\n") + "\n\n[Install]")
+        let directory = try TemporaryDirectory(prefix: "dropca-unit")
+        try combined.write(toFile: directory.path("dropca.service"), atomically: true, encoding: .utf8)
+        let result = try ExternalTool.run("systemd-analyze", ["security", "--offline=true", directory.path("dropca.service")])
+        #expect(result.succeeded, "\(result.output)")
+        let exposure = try Self.overallExposure(result.stdout)
+        #expect(exposure <= 1.0, "exposure \(exposure) with the token drop-in; the report:\n\(result.stdout)")
+        #expect(try Self.settings(combined)["ReadWritePaths"]?.contains("/var/lib/softhsm/tokens") == true)
+    }
+
     /// The unit's sandbox must leave what dropca needs, and only that.
     @Test func unitGrantsOnlyTheReadCapabilityWithoutAUserNamespace() throws {
         let settings = try Self.settings(ShippedFiles.text(ShippedFiles.unit))

@@ -14,7 +14,8 @@ import Testing
     static let allowed: [String: (modules: Set<String>, platform: Bool)?] = [
         "COpenSSL": nil,
         "CSystemd": nil,
-        "Issuance": (["COpenSSL"], true),
+        "CPKCS11": nil,
+        "Issuance": (["COpenSSL", "CPKCS11"], true),
         // Nothing of ours; swift-collections for its queue.
         "Spool": (["DequeModule"], true),
         "Ledger": (["GRDB"], true),

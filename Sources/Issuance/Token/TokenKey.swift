@@ -78,9 +78,13 @@ public final class TokenKey: @unchecked Sendable {
 
     /// A signature by the token over `data` with `mechanism` (and its parameter), or nil when
     /// the token refused: then ``problem`` says why until the token signs again.
-    func sign(_ data: [UInt8], mechanism: CK_MECHANISM_TYPE, parameter: [UInt8] = []) -> [UInt8]? {
+    ///
+    /// `checking`: the probe of a token that came back (``State/check``), which signs while
+    /// the problem still stands, so that no request is signed before the key is known to be
+    /// the CA's.
+    func sign(_ data: [UInt8], mechanism: CK_MECHANISM_TYPE, parameter: [UInt8] = [], checking: Bool = false) -> [UInt8]? {
         guard let lease = state.withLock({ state -> (session: CK_SESSION_HANDLE?, slot: CK_SLOT_ID, key: CK_OBJECT_HANDLE, epoch: Int)? in
-            guard state.failure == nil else { return nil }
+            guard state.failure == nil || checking else { return nil }
             state.inUse += 1
             return (state.idle.popLast(), state.slot, state.key, state.epoch)
         }) else { return nil }
@@ -101,7 +105,7 @@ public final class TokenKey: @unchecked Sendable {
                 state.idle.append(session)
                 return true
             }
-            if state.failure == nil {
+            if state.failure == nil || checking {
                 state.failure = "the token \(tokenLabel) did not sign (\(CryptokiResult.name(result)))"
                 state.nextAttempt = ContinuousClock.now + Self.retryInterval
             }
@@ -142,23 +146,26 @@ public final class TokenKey: @unchecked Sendable {
             }
             return failure
         }
+        // The problem stands until the re-found key has passed the check: workers sign
+        // nothing in between.
         let check = state.withLock { state -> (@Sendable (TokenKey) -> String?)? in
             state.epoch = newEpoch
             state.slot = opened.slot
             state.key = opened.key
             state.anchor = opened.anchor
             state.idle = []
-            state.failure = nil
             return state.check
         }
-        if let problem = check?(self) {
-            state.withLock { state in
+        let problem = check?(self)
+        return state.withLock { state -> String? in
+            if let problem {
                 state.failure = problem
                 state.nextAttempt = ContinuousClock.now + Self.retryInterval
+                return problem
             }
-            return problem
+            state.failure = nil
+            return nil
         }
-        return nil
     }
 
     // MARK: - Opening

@@ -17,24 +17,26 @@ struct TokenSignature {
 
     /// The signature of `message` by `key`, as it goes into a certificate or CRL; nil when
     /// the token refused (``TokenKey/problem`` says why) or the digest failed.
-    func sign(_ message: [UInt8], with key: TokenKey) -> [UInt8]? {
+    ///
+    /// `checking`: see ``TokenKey/sign(_:mechanism:parameter:checking:)``.
+    func sign(_ message: [UInt8], with key: TokenKey, checking: Bool = false) -> [UInt8]? {
         guard let digest else {
-            return key.sign(message, mechanism: CK_MECHANISM_TYPE(CKM_EDDSA))
+            return key.sign(message, mechanism: CK_MECHANISM_TYPE(CKM_EDDSA), checking: checking)
         }
         guard let hash = Self.hash(message, digest) else { return nil }
         switch kind {
         case .ec:
-            guard let raw = key.sign(hash, mechanism: CK_MECHANISM_TYPE(CKM_ECDSA)) else { return nil }
+            guard let raw = key.sign(hash, mechanism: CK_MECHANISM_TYPE(CKM_ECDSA), checking: checking) else { return nil }
             return Self.derECDSASignature(raw)
         case .rsa, .rsaPSS:
             if pss {
                 guard let parameter = Self.pssParameter(digest) else { return nil }
-                return key.sign(hash, mechanism: CK_MECHANISM_TYPE(CKM_RSA_PKCS_PSS), parameter: parameter)
+                return key.sign(hash, mechanism: CK_MECHANISM_TYPE(CKM_RSA_PKCS_PSS), parameter: parameter, checking: checking)
             }
             guard let prefix = Self.digestInfoPrefix(digest) else { return nil }
-            return key.sign(prefix + hash, mechanism: CK_MECHANISM_TYPE(CKM_RSA_PKCS))
+            return key.sign(prefix + hash, mechanism: CK_MECHANISM_TYPE(CKM_RSA_PKCS), checking: checking)
         case .ed25519, .ed448:
-            return key.sign(message, mechanism: CK_MECHANISM_TYPE(CKM_EDDSA))
+            return key.sign(message, mechanism: CK_MECHANISM_TYPE(CKM_EDDSA), checking: checking)
         }
     }
 
