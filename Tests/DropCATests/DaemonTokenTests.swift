@@ -7,6 +7,10 @@ import Testing
 /// with key files; every way the token can be wrong stops `check-config` and `run` with one
 /// line and never shows the PIN; a token that stops signing mid-burst holds the requests in
 /// the inbox, and they are issued once it is back, none rejected.
+///
+/// No time limits: every wait here is bounded on its own, and Swift Testing's limit clock
+/// runs while the suite's long package tests keep the runner's threads (see
+/// LedgerReadingTests).
 @Suite(.serialized, .enabled(if: SoftHSMToken.isAvailable, "needs softhsm2, opensc and libengine-pkcs11-openssl (scripts/setup installs them)"))
 struct DaemonTokenTests {
     static func daemon(with token: SoftHSMToken) throws -> DaemonHarness {
@@ -15,7 +19,7 @@ struct DaemonTokenTests {
         return daemon
     }
 
-    @Test(.timeLimit(.minutes(3)), arguments: SoftHSMToken.KeyType.allCases)
+    @Test(arguments: SoftHSMToken.KeyType.allCases)
     func certificatesAndCRLsSignedOnTheTokenPassTheCheckers(_ keyType: SoftHSMToken.KeyType) throws {
         let token = try SoftHSMToken(keyType: keyType)
         let daemon = try Self.daemon(with: token)
@@ -60,7 +64,7 @@ struct DaemonTokenTests {
 
     /// Each way the token setting can be wrong: one line on standard error, exit 2, from
     /// `check-config` and from `run` alike, and the PIN in neither.
-    @Test(.timeLimit(.minutes(3)))
+    @Test
     func aWrongTokenSettingStopsCheckConfigAndRunWithOneLine() throws {
         let token = try SoftHSMToken(keyType: .p256)
         let wrongPIN = token.directory.path("wrong-pin")
@@ -97,7 +101,7 @@ struct DaemonTokenTests {
     /// The token's store disappears in the middle of a burst (SoftHSM2 then answers
     /// CKR_OBJECT_HANDLE_INVALID, as for a token pulled out) and comes back: the requests
     /// wait in the inbox, one line says why, and every one ends as a certificate.
-    @Test(.timeLimit(.minutes(3)))
+    @Test
     func aTokenThatStopsSigningMidBurstHoldsRequestsUntilItIsBack() throws {
         let token = try SoftHSMToken(keyType: .p256)
         let daemon = try Self.daemon(with: token)
