@@ -64,7 +64,12 @@ final class NamespacedSystemd: @unchecked Sendable {
           mount --bind "$lab/journal/$socket" /run/systemd/journal/$socket
         done
         cp "$lab/units/dropca.service" "$lab/units/dropca-test.target" /run/systemd/system/
-        cp "$lab/units/test.conf" /run/systemd/system/dropca.service.d/
+        cp "$lab/units/"*.conf /run/systemd/system/dropca.service.d/
+        # A token made by the test (init(token:)) where Debian's SoftHSM2 keeps tokens.
+        if [ -f "$lab/token-store" ]; then
+          mkdir -p /var/lib/softhsm/tokens
+          mount --bind "$(cat "$lab/token-store")" /var/lib/softhsm/tokens
+        fi
         mount -t tmpfs -o mode=1777 tmpfs /tmp
         # systemd moves the credentials mount into place through mount propagation, which
         # a booted systemd sets up on the host and skips in a container.
@@ -118,7 +123,40 @@ final class NamespacedSystemd: @unchecked Sendable {
     /// shipped files laid over it.
     let bootedRoot: String?
 
-    init() throws {
+    /// The shipped unit with the shipped token drop-in (`systemd/dropca-token.conf`), and a
+    /// configuration whose CA key is on `token`: its store appears as Debian's
+    /// /var/lib/softhsm/tokens (group softhsm, as the softhsm2 package makes it), SoftHSM2's
+    /// configuration in /etc/softhsm, the PIN in /etc/dropca/ca.pin.
+    convenience init(token: SoftHSMToken) throws {
+        try self.init(prepare: { directory in
+            let manager = FileManager.default
+            var configuration = try String(contentsOfFile: ShippedFiles.exampleConfiguration, encoding: .utf8)
+            configuration = configuration.replacingOccurrences(
+                of: "\nkey = \"credential:ca.key\"\n",
+                with: "\nkey = \"\(token.uri)\"\npkcs11_module = \"\(SoftHSMToken.module)\"\npin = \"credential:ca.pin\"\n")
+            try configuration.write(toFile: directory.path("over/etc/dropca/dropca.toml"), atomically: true, encoding: .utf8)
+            try manager.removeItem(atPath: directory.path("over/etc/dropca/ca.pem"))
+            try manager.copyItem(atPath: token.caCertificate, toPath: directory.path("over/etc/dropca/ca.pem"))
+            try manager.removeItem(atPath: directory.path("over/etc/dropca/ca.key"))
+            try (token.pin + "\n").write(toFile: directory.path("over/etc/dropca/ca.pin"), atomically: true, encoding: .utf8)
+            chmod(directory.path("over/etc/dropca/ca.pin"), 0o600)
+            try manager.createDirectory(atPath: directory.path("over/etc/softhsm"), withIntermediateDirectories: true)
+            try "directories.tokendir = /var/lib/softhsm/tokens\nobjectstore.backend = file\nlog.level = ERROR\n"
+                .write(toFile: directory.path("over/etc/softhsm/softhsm2.conf"), atomically: true, encoding: .utf8)
+            try manager.copyItem(atPath: ShippedFiles.path("systemd/dropca-token.conf"), toPath: directory.path("units/token.conf"))
+            // As with Debian's own store: the group softhsm may read and write the tokens.
+            let owned = try ExternalTool.run("sh", ["-c", "chgrp -R softhsm \"$0\" && chmod -R g+rwX \"$0\" && chmod 2770 \"$0\"", token.tokenStore])
+            guard owned.succeeded else { throw HarnessError("the token store for the group softhsm: \(owned.output)") }
+            try token.tokenStore.write(toFile: directory.path("token-store"), atomically: true, encoding: .utf8)
+        })
+    }
+
+    convenience init() throws {
+        try self.init(prepare: { _ in })
+    }
+
+    /// The machine's systemd with the shipped files; `prepare` may change them first.
+    private init(prepare: (TemporaryDirectory) throws -> Void) throws {
         bootedRoot = nil
         directory = try TemporaryDirectory(prefix: "dropca-systemd")
         chmod(directory.url.path, 0o755)
@@ -140,6 +178,7 @@ final class NamespacedSystemd: @unchecked Sendable {
         try "[Unit]\nDescription=dropca under test\nDefaultDependencies=no\nWants=dropca.service\n"
             .write(toFile: directory.path("units/dropca-test.target"), atomically: true, encoding: .utf8)
         try "[Unit]\nDefaultDependencies=no\n".write(toFile: directory.path("units/test.conf"), atomically: true, encoding: .utf8)
+        try prepare(directory)
         try start(script: Self.setupScript, arguments: [directory.url.path])
     }
 
