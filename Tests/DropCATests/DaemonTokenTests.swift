@@ -98,28 +98,35 @@ struct DaemonTokenTests {
         #expect(check.status == 2 && check.stderr.contains("carries a PIN (pin-value)"), "\(check.output)")
     }
 
-    /// The token's store disappears in the middle of a burst (SoftHSM2 then answers
+    /// The token disappears in the middle of a burst (SoftHSM2 then answers
     /// CKR_OBJECT_HANDLE_INVALID, as for a token pulled out) and comes back: the requests
-    /// wait in the inbox, one line says why, and every one ends as a certificate.
-    @Test
-    func aTokenThatStopsSigningMidBurstHoldsRequestsUntilItIsBack() throws {
+    /// wait in the inbox, one line says why, and every one ends as a certificate. Two ways:
+    /// the whole token store goes (the module cannot even initialize while it is away), or
+    /// only this token's folder in it (the module initializes, but finds no such token).
+    @Test(arguments: ["store", "token folder"])
+    func aTokenThatStopsSigningMidBurstHoldsRequestsUntilItIsBack(_ what: String) throws {
         let token = try SoftHSMToken(keyType: .p256)
         let daemon = try Self.daemon(with: token)
         try daemon.configure(["settle_seconds": "0", "rescan_seconds": "0"])
         try daemon.start(environment: token.environment)
         let total = 400
         let away = token.directory.path("tokens.away")
+        if what == "token folder" {
+            let folders = try FileManager.default.contentsOfDirectory(atPath: token.tokenStore)
+            try #require(folders.count == 1, "\(folders)")
+            token.movedFolder = "/" + folders[0]
+        }
         var moved = false
         for index in 0..<total {
             try daemon.drop("burst-\(index).csr", SampleRequests.p256)
             if !moved && daemon.names(in: daemon.outbox).filter({ $0.hasSuffix(".cer") }).count >= 20 {
-                try FileManager.default.moveItem(atPath: token.tokenStore, toPath: away)
+                try FileManager.default.moveItem(atPath: token.tokenStore + token.movedFolder, toPath: away)
                 moved = true
             }
         }
         if !moved {
             try daemon.waitFor("some certificates before the token goes", timeout: 20) { daemon.names(in: daemon.outbox).count >= 20 }
-            try FileManager.default.moveItem(atPath: token.tokenStore, toPath: away)
+            try FileManager.default.moveItem(atPath: token.tokenStore + token.movedFolder, toPath: away)
         }
         try daemon.waitFor("the daemon to say the CA cannot sign", timeout: 20) { daemon.logText.contains("the CA cannot sign") }
         // While the token is gone nothing is issued and nothing is rejected.
@@ -130,7 +137,7 @@ struct DaemonTokenTests {
         #expect(issuedWhileAway < total, "the token went after the burst was done")
         #expect(daemon.names(in: daemon.failed).isEmpty)
 
-        try FileManager.default.moveItem(atPath: away, toPath: token.tokenStore)
+        try FileManager.default.moveItem(atPath: away, toPath: token.tokenStore + token.movedFolder)
         try daemon.waitFor("every request issued", timeout: 60) {
             daemon.names(in: daemon.outbox).filter { $0.hasSuffix(".cer") }.count == total
         }

@@ -34,6 +34,9 @@ final class SoftHSMToken: @unchecked Sendable {
     var caCertificate: String { directory.path("ca.pem") }
     var uri: String { "pkcs11:token=\(label);object=ca;type=private" }
     var environment: [String: String] { ["SOFTHSM2_CONF": configuration] }
+    /// What a test moves away to take the token away: "" for the whole store, "/UUID" for
+    /// the token's own folder in it.
+    var movedFolder = ""
 
     init(keyType: KeyType, label: String = "dropca") throws {
         self.label = label

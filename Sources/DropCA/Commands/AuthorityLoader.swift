@@ -66,7 +66,10 @@ enum AuthorityLoader {
             }
             // The first line: a file written with echo ends in a newline that is no part of the PIN.
             let bytes = try read(path, what: "token PIN (ca.pin)", limit: 4096)
-            pin = Array(bytes.prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") })
+            let line = Array(bytes.prefix { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") })
+            // An empty PIN would make some tokens wait for one on their own PIN pad.
+            guard !line.isEmpty else { throw StartupError("ca.pin: \(path) is empty; write the token's user PIN on its first line") }
+            pin = line
         }
         do {
             let token = try TokenKey(uri: try PKCS11URI(text), modulePath: module, pin: pin)

@@ -66,7 +66,8 @@ struct IssuanceWorker: Sendable {
                     // The CA could not sign it (a token that stopped signing, a CA that ran out
                     // while it signed): not the request's fault, so it waits in the inbox
                     // like the ones the intake loop now holds back.
-                    if rejection.code == .issuerFailure, rules.profiles[entry.profile].issuer.authority.unusableReason(at: Date()) != nil {
+                    if rejection.code == .signerUnavailable
+                        || rejection.code == .issuerFailure && rules.profiles[entry.profile].issuer.authority.unusableReason(at: Date()) != nil {
                         return .leftAlone
                     }
                     return .rejected(refusal: .request(rejection), identity: identity, contents: bytes, csrSHA256: digest)

@@ -57,13 +57,34 @@ public final class CertificateAuthority: @unchecked Sendable {
         try self.init(certificate: certificate, signingKey: .token(token))
     }
 
-    /// Takes ownership of `certificate` and of a file key, also when it throws.
+    /// Takes ownership of `certificate` and of a file key, also when it throws (then it
+    /// frees them: a refused CA at start or reload leaks nothing).
     private init(certificate: OpaquePointer, signingKey: SigningKey) throws(CertificateAuthorityError) {
+        let subject = DistinguishedName.text(X509_get_subject_name(certificate))
+        let kind: PublicKeyKind
+        do {
+            kind = try Self.check(certificate, subject: subject, signingKey: signingKey)
+        } catch {
+            X509_free(certificate)
+            if case .file(let key) = signingKey { EVP_PKEY_free(key) }
+            throw error
+        }
         self.certificate = certificate
         self.signingKey = signingKey
-        self.subject = DistinguishedName.text(X509_get_subject_name(certificate))
+        self.subject = subject
+        self.keyKind = kind
         self.notBefore = ASN1Time.date(X509_get0_notBefore(certificate)) ?? .distantPast
         self.notAfter = ASN1Time.date(X509_get0_notAfter(certificate)) ?? .distantPast
+        if let identifier = X509_get0_subject_key_id(certificate) {
+            self.subjectKeyIdentifier = OpenSSLBytes.contents(of: identifier)
+        } else {
+            self.subjectKeyIdentifier = KeyIdentifier.of(X509_get_X509_PUBKEY(certificate))
+        }
+    }
+
+    /// That the certificate may sign certificates, and the kind of its key (which a token's
+    /// key must match); throws why not.
+    private static func check(_ certificate: OpaquePointer, subject: String, signingKey: SigningKey) throws(CertificateAuthorityError) -> PublicKeyKind {
         let flags = X509_get_extension_flags(certificate)
         guard flags & UInt32(EXFLAG_CA) != 0 else {
             throw CertificateAuthorityError(.notACA, "the CA certificate (\(subject)) is not a CA: its Basic Constraints do not say cA=TRUE")
@@ -73,12 +94,12 @@ public final class CertificateAuthority: @unchecked Sendable {
         }
         switch signingKey {
         case .file(let key):
-            self.keyKind = try Self.signingKeyKind(key)
+            return try signingKeyKind(key)
         case .token(let token):
             guard let publicKey = X509_get0_pubkey(certificate) else {
                 throw CertificateAuthorityError(.certificateUnreadable, "the CA certificate (\(subject)) has no readable public key")
             }
-            let kind = try Self.signingKeyKind(publicKey)
+            let kind = try signingKeyKind(publicKey)
             let matches = switch (kind, token.keyType) {
             case (.rsa, .rsa), (.rsaPSS, .rsa), (.ec, .ec), (.ed25519, .edwards), (.ed448, .edwards): true
             default: false
@@ -86,12 +107,7 @@ public final class CertificateAuthority: @unchecked Sendable {
             guard matches else {
                 throw CertificateAuthorityError(.keyMismatch, "the key \(token.uri) on the token is not of the CA certificate's type (\(kind.description))")
             }
-            self.keyKind = kind
-        }
-        if let identifier = X509_get0_subject_key_id(certificate) {
-            self.subjectKeyIdentifier = OpenSSLBytes.contents(of: identifier)
-        } else {
-            self.subjectKeyIdentifier = KeyIdentifier.of(X509_get_X509_PUBKEY(certificate))
+            return kind
         }
     }
 

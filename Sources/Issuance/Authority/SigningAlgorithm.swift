@@ -80,10 +80,13 @@ final class SigningAlgorithm {
             // The token's key must be the certificate's: a signature by it has to verify
             // with the certificate's public key, now and whenever the token comes back.
             // Kept by the token for when it comes back, so it holds no pointer of this
-            // signer's (which a reload frees) and no strong reference to the CA (which owns
-            // the token): it fetches its own digest.
-            let check: @Sendable (TokenKey) -> String? = { [weak authority] token in
-                guard let authority else { return nil }
+            // signer's (which a reload frees) and no reference to the CA (which owns the
+            // token): its own reference to the certificate's public key, and its own digest.
+            guard let publicKey = OwnedPublicKey(authority.publicKey) else {
+                if let digest { EVP_MD_free(digest) }
+                throw IssuerSetupError("the CA certificate's public key cannot be kept for checking the token")
+            }
+            let check: @Sendable (TokenKey) -> String? = { token in
                 var fetched: OpaquePointer? = nil
                 if let digestName {
                     fetched = EVP_MD_fetch(nil, digestName, nil)
@@ -91,7 +94,7 @@ final class SigningAlgorithm {
                 }
                 defer { if let fetched { EVP_MD_free(fetched) } }
                 return Self.tokenCheck(token, signature: TokenSignature(kind: kind, digest: fetched, pss: pss),
-                                       publicKey: authority.publicKey, digest: fetched, pss: pss)
+                                       publicKey: publicKey.key, digest: fetched, pss: pss)
             }
             if let problem = check(token) {
                 if let digest { EVP_MD_free(digest) }
@@ -127,6 +130,12 @@ final class SigningAlgorithm {
         body.append(0)
         body += signature
         return DER.wrap(tag: DER.sequence, body)
+    }
+
+    /// Whether the key is on a token, where a failed signature is the token's, not the request's.
+    var signsOnToken: Bool {
+        if case .token = backend { return true }
+        return false
     }
 
     private func signature(over tbs: [UInt8]) -> [UInt8]? {
@@ -224,4 +233,17 @@ final class SigningAlgorithm {
         guard EVP_DigestSignInit(context, &keyContext, digest, nil, key) == 1 else { return false }
         return !pss || setPSS(keyContext, digest: digest)
     }
+}
+
+/// A reference of its own to an `EVP_PKEY` (up-ref'd, freed at deinit), for a check that
+/// outlives the signer and the CA that made it.
+private final class OwnedPublicKey: @unchecked Sendable {
+    let key: OpaquePointer
+
+    init?(_ key: OpaquePointer?) {
+        guard let key, EVP_PKEY_up_ref(key) == 1 else { return nil }
+        self.key = key
+    }
+
+    deinit { EVP_PKEY_free(key) }
 }

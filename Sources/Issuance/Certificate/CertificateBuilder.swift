@@ -68,7 +68,13 @@ struct CertificateBuilder {
         fields += DER.wrap(tag: DER.extensionsTag, DER.wrap(tag: DER.sequence, extensions))
         let tbs = DER.wrap(tag: DER.sequence, fields)
 
-        guard let der = signer.signedCertificate(tbs: tbs) else { throw failure("signing the certificate") }
+        guard let der = signer.signedCertificate(tbs: tbs) else {
+            if signer.signsOnToken {
+                OpenSSLError.clear()
+                throw Rejection(.signerUnavailable, "the CA's token did not sign the certificate")
+            }
+            throw failure("signing the certificate")
+        }
         return Built(
             der: der, serial: serial,
             notBefore: Date(timeIntervalSince1970: TimeInterval(notBefore)),

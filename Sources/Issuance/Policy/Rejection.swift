@@ -32,6 +32,8 @@ public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
         case extendedKeyUsageNotAllowed
         // The request was fine but the CA could not sign it (expired CA, OpenSSL failure).
         case issuerFailure
+        // The request was fine but the CA's token did not sign: the input waits for it.
+        case signerUnavailable
     }
 
     public let code: Code

@@ -78,8 +78,8 @@ final class PKCS11Module: @unchecked Sendable {
         return result == CKR_CRYPTOKI_ALREADY_INITIALIZED ? CK_RV(CKR_OK) : result
     }
 
-    func finalize() {
-        _ = functions.finalize(nil)
+    func finalize() -> CK_RV {
+        functions.finalize(nil)
     }
 }
 

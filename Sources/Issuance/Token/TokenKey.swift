@@ -44,6 +44,9 @@ public final class TokenKey: @unchecked Sendable {
         /// Why the token cannot sign now; nil while it can.
         var failure: String?
         var nextAttempt = ContinuousClock.now
+        /// The token refused the PIN while being found again: trying every 2 s would lock
+        /// it, so nothing is tried until a reload makes a new key.
+        var gaveUp = false
         /// Signs a probe with the re-found key and verifies it against the CA certificate:
         /// only the same key is taken back.
         var check: (@Sendable (TokenKey) -> String?)?
@@ -59,7 +62,7 @@ public final class TokenKey: @unchecked Sendable {
         let module = try ModuleRegistry.module(at: modulePath)
         self.module = module
         let epoch = try ModuleRegistry.initialize(module)
-        let opened = try Self.open(uri: uri, module: module, pin: pin)
+        let opened = try Self.open(uri: uri, module: module, pin: pin, epoch: epoch)
         self.keyType = opened.keyType
         self.extractable = opened.extractable
         self.tokenLabel = opened.tokenLabel
@@ -67,8 +70,11 @@ public final class TokenKey: @unchecked Sendable {
     }
 
     deinit {
-        let (anchor, idle) = state.withLock { ($0.anchor, $0.idle) }
-        for session in idle + [anchor] { _ = module.functions.closeSession(session) }
+        let (anchor, idle, epoch) = state.withLock { ($0.anchor, $0.idle, $0.epoch) }
+        // Handles of an older epoch may now name another key's sessions: leave them.
+        guard ModuleRegistry.begin(module, epoch: epoch) else { return }
+        for session in idle + [anchor] where session != CK_INVALID_HANDLE { _ = module.functions.closeSession(session) }
+        ModuleRegistry.end(module)
     }
 
     /// Installs the check a token that came back must pass (see ``State/check``).
@@ -88,6 +94,19 @@ public final class TokenKey: @unchecked Sendable {
             state.inUse += 1
             return (state.idle.popLast(), state.slot, state.key, state.epoch)
         }) else { return nil }
+        // The module may have been finalized and initialized again for another key since this
+        // key's handles were found: then they are stale, and could even name that key's.
+        guard ModuleRegistry.begin(module, epoch: lease.epoch) else {
+            state.withLock { state in
+                state.inUse -= 1
+                if state.epoch == lease.epoch && (state.failure == nil || checking) {
+                    state.failure = "the token \(tokenLabel)'s module was initialized again for another key; finding the key again"
+                    state.nextAttempt = ContinuousClock.now
+                }
+            }
+            return nil
+        }
+        defer { ModuleRegistry.end(module) }
         var session = lease.session ?? CK_SESSION_HANDLE(CK_INVALID_HANDLE)
         var result = CK_RV(CKR_OK)
         if lease.session == nil {
@@ -123,7 +142,7 @@ public final class TokenKey: @unchecked Sendable {
     public var problem: String? {
         let attempt = state.withLock { state -> (failure: String, epoch: Int)? in
             guard let failure = state.failure else { return nil }
-            guard ContinuousClock.now >= state.nextAttempt, state.inUse == 0 else { return (failure, -1) }
+            guard !state.gaveUp, ContinuousClock.now >= state.nextAttempt, state.inUse == 0 else { return (failure, -1) }
             state.nextAttempt = ContinuousClock.now + Self.retryInterval
             return (failure, state.epoch)
         }
@@ -134,38 +153,53 @@ public final class TokenKey: @unchecked Sendable {
 
     /// One try at finding the token again; the problem that remains, or nil when it signs.
     private func recover(from epoch: Int) -> String? {
-        let newEpoch: Int
-        let opened: Opened
+        let newEpoch: Int?
         do {
             newEpoch = try ModuleRegistry.reinitialize(module, after: epoch)
-            opened = try Self.open(uri: uri, module: module, pin: pin)
         } catch {
-            let failure = state.withLock { state -> String in
-                state.failure = "the token is not usable (\(error.message))"
-                return state.failure ?? error.message
+            return fail("the token is not usable (\(error.message))")
+        }
+        // Another key of the module signs right now: its sessions must not be finalized
+        // under it. Next time.
+        guard let newEpoch else { return state.withLock { $0.failure } }
+        // The old handles are gone with the old epoch, whatever happens next.
+        state.withLock { state in
+            state.epoch = newEpoch
+            state.idle = []
+            state.anchor = CK_SESSION_HANDLE(CK_INVALID_HANDLE)
+        }
+        let opened: Opened
+        do {
+            opened = try Self.open(uri: uri, module: module, pin: pin, epoch: newEpoch)
+        } catch {
+            if error.code == .pinRefused {
+                return fail("\(error.message); dropca stops trying so as not to lock it: correct ca.pin and reload", giveUp: true)
             }
-            return failure
+            return fail("the token is not usable (\(error.message))")
         }
         // The problem stands until the re-found key has passed the check: workers sign
         // nothing in between.
         let check = state.withLock { state -> (@Sendable (TokenKey) -> String?)? in
-            state.epoch = newEpoch
             state.slot = opened.slot
             state.key = opened.key
             state.anchor = opened.anchor
-            state.idle = []
             return state.check
         }
-        let problem = check?(self)
+        guard let check else { return fail("no check of the key is set up; it is not taken back") }
+        if let problem = check(self) { return fail(problem) }
         return state.withLock { state -> String? in
-            if let problem {
-                state.failure = problem
-                state.nextAttempt = ContinuousClock.now + Self.retryInterval
-                return problem
-            }
             state.failure = nil
             return nil
         }
+    }
+
+    private func fail(_ problem: String, giveUp: Bool = false) -> String {
+        state.withLock { state in
+            state.failure = problem
+            state.gaveUp = state.gaveUp || giveUp
+            state.nextAttempt = ContinuousClock.now + Self.retryInterval
+        }
+        return problem
     }
 
     // MARK: - Opening
@@ -179,7 +213,12 @@ public final class TokenKey: @unchecked Sendable {
         let tokenLabel: String
     }
 
-    private static func open(uri: PKCS11URI, module: PKCS11Module, pin: [UInt8]?) throws(TokenError) -> Opened {
+    /// Finds the token and the key and logs in, in module epoch `epoch`.
+    private static func open(uri: PKCS11URI, module: PKCS11Module, pin: [UInt8]?, epoch: Int) throws(TokenError) -> Opened {
+        guard ModuleRegistry.begin(module, epoch: epoch) else {
+            throw TokenError(.tokenFailure, "the module \(module.path) was initialized again meanwhile")
+        }
+        defer { ModuleRegistry.end(module) }
         let f = module.functions
         let (slot, label) = try findToken(uri: uri, module: module)
         var session = CK_SESSION_HANDLE(CK_INVALID_HANDLE)
@@ -337,15 +376,18 @@ public final class TokenKey: @unchecked Sendable {
 
 /// Modules are loaded once per process and kept: a module's Cryptoki state is the
 /// process's, whichever key uses it, so `C_Initialize` and `C_Finalize` are counted here
-/// in epochs. A key that failed finalizes and initializes again only if no other key has
-/// done so since the key was opened (otherwise it just opens anew in the newer epoch), so
-/// that two keys of one module (the old and the new CA during a reload) never take turns
-/// finalizing each other's sessions.
+/// in epochs, and every use of a module's sessions (``begin(_:epoch:)`` to ``end(_:)``) is
+/// counted too. A key's handles belong to the epoch they were found in; a use in an older
+/// epoch is refused (the handles may name another key's objects now). A key that failed
+/// finalizes and initializes again only when nothing of the module is in use and no other
+/// key has done so since; otherwise it just opens anew in the current epoch. So the old and
+/// the new CA of a reload never finalize each other's sessions or sign with stale handles.
 enum ModuleRegistry {
     private struct Entry {
         let module: PKCS11Module
         var epoch = 0
         var initialized = false
+        var inFlight = 0
     }
 
     private static let entries = Mutex<[String: Entry]>([:])
@@ -377,20 +419,43 @@ enum ModuleRegistry {
         return try outcome.get()
     }
 
-    /// Finalizes and initializes the module again, unless that happened since `epoch`.
-    static func reinitialize(_ module: PKCS11Module, after epoch: Int) throws(TokenError) -> Int {
-        let outcome = entries.withLock { entries -> Result<Int, TokenError> in
+    /// Starts a use of the module's sessions with handles of `epoch`; false when the module
+    /// is not initialized in that epoch (the handles are stale).
+    static func begin(_ module: PKCS11Module, epoch: Int) -> Bool {
+        entries.withLock { entries in
+            guard var entry = entries[module.path], entry.initialized, entry.epoch == epoch else { return false }
+            entry.inFlight += 1
+            entries[module.path] = entry
+            return true
+        }
+    }
+
+    static func end(_ module: PKCS11Module) {
+        entries.withLock { entries in
+            entries[module.path]?.inFlight -= 1
+        }
+    }
+
+    /// Finalizes and initializes the module again, unless that happened since `epoch`;
+    /// the epoch now. Nil when a session of the module is in use: try later.
+    static func reinitialize(_ module: PKCS11Module, after epoch: Int) throws(TokenError) -> Int? {
+        let outcome = entries.withLock { entries -> Result<Int?, TokenError> in
             guard var entry = entries[module.path] else { return .failure(TokenError(.moduleUnloadable, "\(module.path) is not loaded")) }
-            if entry.epoch == epoch || !entry.initialized {
-                if entry.initialized { module.finalize() }
-                entry.initialized = false
-                entry.epoch = epoch + 1
-                let result = module.initialize()
-                entry.initialized = result == CKR_OK
-                entries[module.path] = entry
-                guard result == CKR_OK else {
-                    return .failure(TokenError(.tokenFailure, "the PKCS#11 module \(module.path) did not initialize: \(CryptokiResult.name(result))"))
+            guard entry.epoch == epoch || !entry.initialized else { return .success(entry.epoch) }
+            guard entry.inFlight == 0 else { return .success(nil) }
+            if entry.initialized {
+                let finalized = module.finalize()
+                guard finalized == CKR_OK || finalized == CKR_CRYPTOKI_NOT_INITIALIZED else {
+                    return .failure(TokenError(.tokenFailure, "the PKCS#11 module \(module.path) did not finalize: \(CryptokiResult.name(finalized))"))
                 }
+            }
+            entry.initialized = false
+            entry.epoch += 1
+            let result = module.initialize()
+            entry.initialized = result == CKR_OK
+            entries[module.path] = entry
+            guard result == CKR_OK else {
+                return .failure(TokenError(.tokenFailure, "the PKCS#11 module \(module.path) did not initialize: \(CryptokiResult.name(result))"))
             }
             return .success(entry.epoch)
         }
