@@ -32,7 +32,7 @@ struct ConfigurationErrorTests {
 
     @Test func anUnknownKeyInTheCASectionIsReported() {
         let text = Fixture.caSection + "cert = \"/etc/dropca/other.pem\"\n"
-        #expect(Fixture.problems(text) == ["dropca.toml:4: ca.cert: unknown key (known keys in [ca]: certificate, key, chain)"])
+        #expect(Fixture.problems(text) == ["dropca.toml:4: ca.cert: unknown key (known keys in [ca]: certificate, key, pkcs11_module, pin, chain)"])
     }
 
     @Test func theBriefsSpoolTypoExample() {
@@ -214,9 +214,36 @@ struct ConfigurationErrorTests {
         #expect(
             Fixture.problems(text) == [
                 "dropca.toml:2: ca.certificate: must not be empty; give a path",
-                "dropca.toml:3: ca.key: must not be empty; give a key file path or credential:NAME",
+                "dropca.toml:3: ca.key: must not be empty; give a key file path, credential:NAME or a pkcs11: URI",
             ]
         )
+    }
+
+    /// A key on a token: its URI is checked where it is written, the module is required, and
+    /// the PIN is never taken from the configuration itself.
+    @Test(arguments: [
+        ("key = \"pkcs11:token=dropca;object=ca\"\n", "dropca.toml: ca.pkcs11_module: required key is missing: ca.key names a key on a token, and this names the PKCS#11 module to reach it"),
+        ("key = \"pkcs11:token=dropca;object=ca?pin-value=1234\"\npkcs11_module = \"/m.so\"\n",
+         "dropca.toml:3: ca.key: the PKCS#11 URI carries a PIN (pin-value); give the PIN in ca.pin (a file or credential:NAME) instead"),
+        ("key = \"pkcs11:token=dropca\"\npkcs11_module = \"/m.so\"\n", "dropca.toml:3: ca.key: the PKCS#11 URI names no key: give object=LABEL or id=%HEX"),
+        ("key = \"pkcs11:token=dropca;object=ca;type=cert\"\npkcs11_module = \"/m.so\"\n",
+         "dropca.toml:3: ca.key: the PKCS#11 URI names type=cert; the CA key is a private key (type=private)"),
+        ("key = \"pkcs11:token=dropca;id=%0\"\npkcs11_module = \"/m.so\"\n", "dropca.toml:3: ca.key: the PKCS#11 URI attribute id has a % not followed by two hex digits"),
+        ("key = \"pkcs11:token=dropca;object=ca\"\npkcs11_module = \"/m.so\"\npin = \"pkcs11:token=x;object=y\"\n",
+         "dropca.toml:5: ca.pin: must be a file or credential:NAME"),
+    ])
+    func tokenKeysAreCheckedWhereTheyAreWritten(lines: String, expected: String) {
+        let text = "[ca]\ncertificate = \"/etc/dropca/ca.pem\"\n" + lines
+        #expect(Fixture.problems(text) == [expected])
+    }
+
+    @Test func aTokenKeyWithItsModuleAndPINParses() throws {
+        let text = "[ca]\ncertificate = \"/etc/dropca/ca.pem\"\nkey = \"pkcs11:token=dropca;object=ca;id=%01;type=private\"\n"
+            + "pkcs11_module = \"/usr/lib/softhsm/libsofthsm2.so\"\npin = \"credential:ca.pin\"\n"
+        let configuration = try Fixture.parse(text)
+        #expect(configuration.ca.key == .pkcs11("pkcs11:token=dropca;object=ca;id=%01;type=private"))
+        #expect(configuration.ca.pkcs11Module == "/usr/lib/softhsm/libsofthsm2.so")
+        #expect(configuration.ca.pin == .credential("ca.pin"))
     }
 
     @Test func aBadListElementIsReportedOnItsOwnLine() {
