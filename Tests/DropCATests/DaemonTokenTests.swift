@@ -62,6 +62,46 @@ struct DaemonTokenTests {
         #expect(!daemon.logText.contains(token.pin) && !check.output.contains(token.pin))
     }
 
+    /// A reload makes a new CA on the same token (a second key object of one module, while
+    /// the first still exists) and goes on signing. A wrong PIN in a reload cannot be tried:
+    /// Cryptoki keeps one login per process, and the running CA holds it. The reload line
+    /// says so, and `check-config`, a process of its own, refuses the PIN.
+    @Test
+    func aReloadSignsOnTheTokenAndSaysWhenItCouldNotTryThePIN() throws {
+        let token = try SoftHSMToken(keyType: .p256)
+        let daemon = try Self.daemon(with: token)
+        try daemon.start(environment: token.environment)
+        try daemon.drop("before.csr", SampleRequests.p256)
+        try daemon.waitForCertificates(["before"])
+        for round in 1...2 {
+            let reloads = daemon.logText.components(separatedBy: "configuration reloaded").count
+            daemon.signal(SIGHUP)
+            try daemon.waitFor("reload \(round)", timeout: 20) { daemon.logText.components(separatedBy: "configuration reloaded").count > reloads }
+            try daemon.drop("after-\(round).csr", SampleRequests.p256)
+            try daemon.waitForCertificates(["after-\(round)"])
+        }
+        let wrongPIN = token.directory.path("wrong-pin")
+        try "0000-0000\n".write(toFile: wrongPIN, atomically: true, encoding: .utf8)
+        var text = try String(contentsOfFile: daemon.config, encoding: .utf8)
+        text = text.replacingOccurrences(of: "pin = \"\(token.pinFile)\"", with: "pin = \"\(wrongPIN)\"")
+        try text.write(toFile: daemon.config, atomically: true, encoding: .utf8)
+        let reloads = daemon.logText.components(separatedBy: "configuration reloaded").count
+        daemon.signal(SIGHUP)
+        try daemon.waitFor("the reload", timeout: 20) { daemon.logText.components(separatedBy: "configuration reloaded").count > reloads }
+        let lastReload = daemon.logText.components(separatedBy: "\n").last { $0.contains("configuration reloaded") } ?? ""
+        #expect(lastReload.contains("logged in already, so ca.pin was not tried: dropca check-config tries it"), "\(lastReload)")
+        let check = try DropCABinary.run(["check-config", "--config", daemon.config], environment: token.environment)
+        #expect(check.status == 2 && check.stderr.contains("refused the PIN in ca.pin"), "\(check.output)")
+        try daemon.drop("kept.csr", SampleRequests.p256)
+        try daemon.waitForCertificates(["kept"])
+        #expect(try daemon.stop() == 0)
+        for stem in ["before", "after-1", "after-2", "kept"] {
+            #expect(try IndependentCheckers.problems(certificateDER: try #require(daemon.certificate(stem)), caCertificatePath: token.caCertificate) == [], "\(stem)")
+        }
+        #expect(daemon.names(in: daemon.failed).isEmpty)
+        #expect(!daemon.logText.contains(token.pin) && !daemon.logText.contains("0000-0000"))
+    }
+
     /// Each way the token setting can be wrong: one line on standard error, exit 2, from
     /// `check-config` and from `run` alike, and the PIN in neither.
     @Test

@@ -160,6 +160,7 @@ public final class CertificateAuthority: @unchecked Sendable {
         var where_ = ""
         if case .token(let token) = signingKey {
             where_ = " on the token \(token.tokenLabel)" + (token.extractable ? " (warning: the key is extractable)" : "")
+                + (token.pinUntried ? " (logged in already, so ca.pin was not tried: dropca check-config tries it)" : "")
         }
         return "\(keyKind.description) CA \(subject)\(where_), valid until \(ISO8601DateFormatter().string(from: notAfter))"
     }

@@ -29,6 +29,9 @@ public final class TokenKey: @unchecked Sendable {
     public let extractable: Bool
     /// The token's label, for messages.
     public let tokenLabel: String
+    /// The process was logged in to the token already (by the CA this one replaces on a
+    /// reload): Cryptoki keeps one login per process, so the PIN of `ca.pin` was not tried.
+    public let pinUntried: Bool
     private let pin: [UInt8]?
 
     /// How often a token that failed is tried again while requests wait.
@@ -66,6 +69,7 @@ public final class TokenKey: @unchecked Sendable {
         self.keyType = opened.keyType
         self.extractable = opened.extractable
         self.tokenLabel = opened.tokenLabel
+        self.pinUntried = pin != nil && opened.alreadyLoggedIn
         state = Mutex(State(epoch: epoch, slot: opened.slot, key: opened.key, anchor: opened.anchor))
     }
 
@@ -211,6 +215,7 @@ public final class TokenKey: @unchecked Sendable {
         let keyType: KeyType
         let extractable: Bool
         let tokenLabel: String
+        let alreadyLoggedIn: Bool
     }
 
     /// Finds the token and the key and logs in, in module epoch `epoch`.
@@ -228,13 +233,16 @@ public final class TokenKey: @unchecked Sendable {
         }
         var keepSession = false
         defer { if !keepSession { _ = f.closeSession(session) } }
+        var alreadyLoggedIn = false
         if var pin {
             result = pin.withUnsafeMutableBufferPointer { f.login(session, CK_USER_TYPE(CKU_USER), $0.baseAddress, CK_ULONG($0.count)) }
             // Wiped from this copy; the caller's copy stays for logging in again.
             for index in pin.indices { pin[index] = 0 }
             switch result {
-            case CK_RV(CKR_OK), CK_RV(CKR_USER_ALREADY_LOGGED_IN):
+            case CK_RV(CKR_OK):
                 break
+            case CK_RV(CKR_USER_ALREADY_LOGGED_IN):
+                alreadyLoggedIn = true
             case CK_RV(CKR_PIN_INCORRECT), CK_RV(CKR_PIN_LEN_RANGE), CK_RV(CKR_PIN_INVALID):
                 throw TokenError(.pinRefused, "the token \(label) refused the PIN in ca.pin (\(CryptokiResult.name(result)))")
             case CK_RV(CKR_PIN_LOCKED):
@@ -267,7 +275,8 @@ public final class TokenKey: @unchecked Sendable {
         default: .other(UInt(keyType))
         }
         keepSession = true
-        return Opened(slot: slot, key: key, anchor: session, keyType: kind, extractable: extractable != 0, tokenLabel: label)
+        return Opened(slot: slot, key: key, anchor: session, keyType: kind, extractable: extractable != 0, tokenLabel: label,
+                      alreadyLoggedIn: alreadyLoggedIn)
     }
 
     /// The one slot whose token matches the URI's token and slot attributes.
