@@ -59,7 +59,7 @@ import Testing
         return (Int(parts.first ?? "") ?? 0, parts.count > 1 ? String(parts[1]) : "")
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func aCertificatesCRLDistributionPointServesACRLThatRefusesItOnceRevoked() throws {
         let port = try SFTPTestServer.freePort()
         let base = "http://127.0.0.1:\(port)"

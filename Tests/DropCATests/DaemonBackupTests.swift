@@ -12,7 +12,7 @@ import Testing
         return rows.compactMap { $0["serial"] as? String }
     }
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(10)))
     func aBackupDuringABurstIsAConsistentCopy() throws {
         let daemon = try DaemonHarness()
         let burst = DaemonLedgerLossTests.burst(3_000, prefix: "burst")

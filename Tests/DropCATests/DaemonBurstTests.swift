@@ -13,7 +13,7 @@ import Testing
         return array
     }
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(10)))
     func twentyThousandFilesWhileFrozenAreAllIssued() throws {
         let daemon = try DaemonHarness()
         try daemon.start()
@@ -33,7 +33,7 @@ import Testing
         #expect(Set(ledger.compactMap { $0["serial"] as? String }).count == count)
     }
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(10)))
     func killedThreeTimesDuringABurstEveryInputEndsExactlyOnce() throws {
         let daemon = try DaemonHarness()
         let count = 3_000

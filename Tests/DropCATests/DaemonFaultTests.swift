@@ -69,7 +69,7 @@ import Testing
     /// failed/ on a full filesystem: the reason cannot be written, so the entry does not
     /// move either; it waits in the inbox, one line says so, and once there is room it ends
     /// in failed/ with its reason and its row, and one line says that too.
-    @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(2)))
+    @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(10)))
     func aFullFailedFolderKeepsRejectionsWaitingNotReasonless() throws {
         let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0"])
         try Self.mountTmpfs(daemon.failed, size: "64k")
@@ -96,7 +96,7 @@ import Testing
     /// in failed/, no row) and the one a SIGKILL between the reason and the move leaves (a
     /// reason whose entry never came, the input still in the inbox): the next start records
     /// the first from its reason file and takes the second name again, once.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func startUpReconcilesFailedWithTheLedger() throws {
         let daemon = try DaemonHarness()
         try daemon.start()
@@ -129,7 +129,7 @@ import Testing
 
     /// A mixed burst of good and bad requests, the daemon SIGKILLed five times in the
     /// middle: every input ends as one certificate or one rejection, each with one row.
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(10)))
     func killedDuringAMixedBurstEveryRejectionHasItsReasonAndRow() throws {
         let daemon = try DaemonHarness()
         // Interleaved, so that every batch holds rejections and each kill has a fair
@@ -163,7 +163,7 @@ import Testing
     /// A full outbox for a burst: one line when it starts, one when it ends, every input
     /// published from its record (never signed twice), the stop line counts all of them, and
     /// no temporary is left.
-    @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(2)))
+    @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(10)))
     func aFullOutboxIsOneEpisodeAndEveryCertificateIsCounted() throws {
         let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0"])
         // Room for the 20 certificates once the filler goes (a page each).
@@ -191,7 +191,7 @@ import Testing
     /// row written. Nothing is published unrecorded, the certificate signed first is the one
     /// published once there is room (not a second signature), and the rejection's row,
     /// whose files had already moved, is written then too.
-    @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(2)))
+    @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(10)))
     func aFullStateFilesystemNeverReSignsAndLosesNoRow() throws {
         let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0", "backdate_seconds": "0"])
         let state = daemon.root + "/state"
@@ -229,7 +229,7 @@ import Testing
 
     /// The outbox remounted read-only while certificates wait in it: they are published
     /// once it is writable again, and at the stop no temporary of ours is left in it.
-    @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(2)))
+    @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(10)))
     func aReadOnlyOutboxLeavesNoTemporaries() throws {
         let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0"])
         try Self.mountTmpfs(daemon.outbox, size: "1m")
@@ -254,7 +254,7 @@ import Testing
     /// retry republishes that same certificate rather than signing another; a hard-linked
     /// upload gets one reason file, not one more per retry. Once removal works, each input
     /// ends once.
-    @Test(.enabled(if: isRoot, "chattr needs root"), .timeLimit(.minutes(2)))
+    @Test(.enabled(if: isRoot, "chattr needs root"), .timeLimit(.minutes(10)))
     func anInboxThatKeepsItsEntriesIsNeverSignedTwice() throws {
         let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0"])
         try daemon.start()
@@ -288,7 +288,7 @@ import Testing
     /// holds the ledger (so the publisher waits and rejected inputs cannot leave memory
     /// through it): the peak RSS stays within the input budget plus the daemon's own size,
     /// and the rejections are all recorded once the lock goes.
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func largeGarbageInputsStayWithinTheByteBudget() throws {
         let budget = 16
         let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0",
@@ -349,7 +349,7 @@ import Testing
     /// Another process holds the ledger with BEGIN EXCLUSIVE for 25 s while requests
     /// arrive: the watchdog is petted all along (the wait is bounded by the busy timeout),
     /// STATUS= says what the daemon waits for, and once the lock goes everything is issued.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func aLockedLedgerKeepsTheWatchdogPettedAndSaysSo() throws {
         let recorder = try DaemonSystemdTests.NotifyRecorder()
         defer { recorder.stop() }

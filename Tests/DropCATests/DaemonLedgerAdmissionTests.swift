@@ -115,7 +115,7 @@ import Testing
     /// start with one line (not a start that then fails every batch), check-config says the
     /// same; `--new-ledger` then starts a new ledger and keeps the damaged file byte for
     /// byte, and the start after that takes the new one without being told.
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func corruptPagesAreRefusedAtStartAndNewLedgerKeepsTheDamagedFile() throws {
         let daemon = try Self.daemonThatIssued(60)
         let ledger = Self.ledgerPath(daemon)

@@ -34,7 +34,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(10)))
     func aLedgerDeletedDuringABurstEndsTheRunAndIsRefusedUntilNewLedger() throws {
         let daemon = try DaemonHarness()
         let burst = Self.burst(3_000, prefix: "burst")
@@ -82,7 +82,7 @@ import Testing
         #expect(problems.isEmpty, "\(problems.prefix(10))")
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func aLedgerTruncatedAfterACheckpointEndsTheRun() throws {
         let daemon = try DaemonHarness()
         try daemon.start()
@@ -122,7 +122,7 @@ import Testing
     /// Only the -wal deleted: the records since the last checkpoint live in the open,
     /// unlinked log. The run ends (exit 1), the log is moved into the main file first, and
     /// the next start takes the ledger as it is: nothing was lost.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func aDeletedLogEndsTheRunAndLosesNothing() throws {
         let daemon = try DaemonHarness()
         try daemon.start()

@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test(.enabled(if: hasTools, "needs promtool and prometheus-node-exporter (scripts/setup installs them)"),
-          .timeLimit(.minutes(2)))
+          .timeLimit(.minutes(10)))
     func aBurstIsCountedAsTheLedgerCountsIt() throws {
         let textfiles = try TemporaryDirectory(prefix: "dropca-textfile")
         let path = textfiles.path("dropca.prom")

@@ -31,7 +31,7 @@ import Testing
         return Int(dates[1].timeIntervalSince(dates[0]) / 86_400)
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func eachProfileIssuesUnderItsOwnRulesIntoItsOwnOutbox() throws {
         let daemon = try DaemonHarness()
         let ca = try ProfileFixtures.TwoLevelCA(in: daemon.directory)
@@ -108,7 +108,7 @@ import Testing
 
     /// One name in two inboxes is two appliances: two certificates, two rows, never one
     /// handed to the other; a crash does not mix them up either.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func theSameUploadInTwoInboxesIsTwoInputs() throws {
         let daemon = try DaemonHarness()
         try ProfileFixtures.addProfile("cameras", to: daemon, body: "outputs = [\"pem\"]")
@@ -128,7 +128,7 @@ import Testing
 
     /// `dropca revoke --source NAME --profile P` revokes that name's certificates in P's
     /// inbox only; without `--profile`, every profile's.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func revokeBySourceKeepsToTheProfileGiven() throws {
         let daemon = try DaemonHarness()
         try ProfileFixtures.addProfile("cameras", to: daemon)
@@ -154,7 +154,7 @@ import Testing
     /// SIGKILLs during a burst over two profiles, one with four outputs: every input ends
     /// as one certificate with one published row of its profile, all of its files there and
     /// holding that certificate, or stays for the next start; nothing is signed twice.
-    @Test(.timeLimit(.minutes(6)))
+    @Test(.timeLimit(.minutes(10)))
     func killedDuringABurstInTwoProfilesEveryInputEndsOnceWithAllItsFiles() throws {
         let daemon = try DaemonHarness()
         try ProfileFixtures.addProfile("printers", to: daemon, body: "outputs = [\"der\", \"pem\", \"pem-chain\", \"p7b\"]")
@@ -211,7 +211,7 @@ import Testing
     /// A certificate recorded but not marked published (a crash between the two) is
     /// published again from the ledger's DER, every file of its profile's outputs: at start
     /// when its input is gone, by a worker when its input is still there; never signed anew.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func recoveryWritesEveryFileOfTheProfileFromTheLedger() throws {
         let daemon = try DaemonHarness()
         try ProfileFixtures.addProfile("printers", to: daemon, body: "outputs = [\"der\", \"pem\", \"pem-chain\", \"p7b\"]")
@@ -254,7 +254,7 @@ import Testing
 
     /// SIGHUP applies a profile's new policy to the next file; a configuration that adds
     /// or removes a profile is refused whole, with a line saying it needs a restart.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func aReloadAppliesProfilePolicyAndRefusesAddingOrRemovingAProfile() throws {
         let daemon = try DaemonHarness()
         let withoutProfiles = try String(contentsOfFile: daemon.config, encoding: .utf8)
@@ -295,7 +295,7 @@ import Testing
     /// A named profile's inbox has the hostile-inbox rules of the default one: links,
     /// FIFOs, folders, oversized files and unsafe names end in its own failed folder with
     /// reasons that name it, and no byte or certificate leaks anywhere.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func aNamedProfilesInboxRefusesHostileEntriesIntoItsOwnFailedFolder() throws {
         let daemon = try DaemonHarness()
         try ProfileFixtures.addProfile("printers", to: daemon, body: "outputs = [\"der\", \"p7b\"]")
@@ -330,7 +330,7 @@ import Testing
 
     /// An inotify overflow while bursts wait in two inboxes: both are rescanned, and every
     /// input of both is issued once.
-    @Test(.timeLimit(.minutes(6)))
+    @Test(.timeLimit(.minutes(10)))
     func anOverflowRescansEveryInbox() throws {
         let daemon = try DaemonHarness()
         try ProfileFixtures.addProfile("printers", to: daemon)
@@ -355,7 +355,7 @@ import Testing
 
     /// Every outbox's `.ca.cer` follows the CA in force: a reload with another CA replaces
     /// it in each, and what is issued after verifies against it.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func eachOutboxKeepsTheCAInForceAfterAReloadWithANewCA() throws {
         let daemon = try DaemonHarness()
         try ProfileFixtures.addProfile("printers", to: daemon, body: "outputs = [\"pem\"]")
@@ -391,7 +391,7 @@ import Testing
     /// A profile's folder that is another folder under a second name (here a symbolic link
     /// to the default outbox) is refused by `run` and `check-config`: certificates would
     /// come back in as uploads.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func oneFolderUnderTwoNamesIsRefused() throws {
         let daemon = try DaemonHarness()
         try ProfileFixtures.addProfile("printers", to: daemon)
@@ -405,7 +405,7 @@ import Testing
         #expect(daemon.logText.contains("is the same folder as spool.outbox"), "\(daemon.logText.suffix(1000))")
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(10)))
     func losingANamedProfilesInboxIsFatal() throws {
         let daemon = try DaemonHarness()
         try ProfileFixtures.addProfile("printers", to: daemon)

@@ -88,7 +88,7 @@ import Testing
         #expect(try daemon.stop() == 0)
     }
 
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(10)))
     func theCRLNumberOnlyGoesUpThroughRefreshesReloadsAndRestarts() throws {
         // Re-signed every 3.6 s, valid for 36 s.
         // Valid for 3 minutes, re-signed every 3.6 s: the checkers at the end still see a
@@ -177,7 +177,7 @@ import Testing
 
     /// The CRL folder renamed away and made anew (or a link re-pointed): the next CRL goes
     /// to the folder the path names now, not to the one opened at start.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func aReplacedCRLFolderGetsTheNextCRL() throws {
         let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0", "validity_hours": "0.05", "refresh_hours": "0.001"])
         try daemon.start()

@@ -34,7 +34,7 @@ import Testing
         #expect(try daemon.stop() == 0)
     }
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(10)))
     func secondInstancesStartedMidBurstChangeNothing() throws {
         let daemon = try DaemonHarness()
         let count = 3_000

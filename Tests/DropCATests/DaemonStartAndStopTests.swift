@@ -40,7 +40,7 @@ import Testing
 
     /// A CA that runs out while the daemon runs rejects nothing: requests wait in the inbox
     /// and are issued once a reload brings a valid CA.
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(10)))
     func requestsWaitWhileTheCAIsExpiredAndAreIssuedAfterAReload() throws {
         let daemon = try DaemonHarness()
         // A CA that ends in 6 seconds: made "3650 days ago".
@@ -76,7 +76,7 @@ import Testing
     /// The outbox on a real, full filesystem (a 64 KiB tmpfs filled up): the certificate
     /// cannot be published, the request stays in the inbox; once there is room again it is
     /// published within seconds, although `rescan_seconds = 0` turns the periodic scan off.
-    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"), .timeLimit(.minutes(2)))
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"), .timeLimit(.minutes(10)))
     func aFullOutboxIsRetriedWithoutThePeriodicRescan() throws {
         let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0"])
         let mount = try ExternalTool.run("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", daemon.outbox])
