@@ -28,15 +28,7 @@ extension SFTPEndToEndTests {
         defer { server.stop() }
         let work = try TemporaryDirectory(prefix: "dropca-appliance")
         let stem = prefix + "token"
-        try Self.makeRequest(in: work, stem: stem, subject: "/CN=\(stem).example")
-        let upload = try server.sftp(["put -p \(work.path(stem + ".csr")) /inbox/\(stem).csr"], user: Self.appliance)
-        try #require(upload.succeeded, "\(upload.output)")
-        try BoundedWait.until("the certificate in the outbox", timeout: 30, details: systemd.diagnostics) {
-            FileManager.default.fileExists(atPath: InstalledLayout.outbox + "/" + stem + ".cer")
-        }
-        let fetch = try server.sftp(["get /outbox/\(stem).cer \(work.path(stem + ".cer"))"], user: Self.appliance)
-        #expect(fetch.succeeded, "\(fetch.output)")
-        #expect(try Self.verify(work.path(stem + ".cer"), caCertificate: token.caCertificate) == "")
+        try Self.roundTrip(stem, server: server, work: work, caCertificate: token.caCertificate, details: systemd.diagnostics)
         let issued = try Self.journalRecord(["DROPCA_FILE=\(stem).csr", "MESSAGE_ID=\(Self.certificateIssued)"], details: systemd.diagnostics)
         #expect(issued["_SYSTEMD_UNIT"] == "dropca.service")
         #expect(issued["_CAP_EFFECTIVE"] == "4", "CAP_DAC_READ_SEARCH (bit 2) and nothing else")

@@ -110,15 +110,7 @@ struct SFTPEndToEndTests {
 
         let work = try TemporaryDirectory(prefix: "dropca-appliance")
         let stem = prefix + "unit"
-        try Self.makeRequest(in: work, stem: stem, subject: "/CN=\(stem).example")
-        let upload = try server.sftp(["put -p \(work.path(stem + ".csr")) /inbox/\(stem).csr"], user: Self.appliance)
-        try #require(upload.succeeded, "\(upload.output)")
-        try BoundedWait.until("the certificate in the outbox", timeout: 30, details: systemd.diagnostics) {
-            FileManager.default.fileExists(atPath: InstalledLayout.outbox + "/" + stem + ".cer")
-        }
-        let fetch = try server.sftp(["get /outbox/\(stem).cer \(work.path(stem + ".cer"))"], user: Self.appliance)
-        #expect(fetch.succeeded, "\(fetch.output)")
-        #expect(try Self.verify(work.path(stem + ".cer"), caCertificate: systemd.caCertificate) == "")
+        try Self.roundTrip(stem, server: server, work: work, caCertificate: systemd.caCertificate, details: systemd.diagnostics)
 
         let issued = try Self.journalRecord(["DROPCA_FILE=\(stem).csr", "MESSAGE_ID=\(Self.certificateIssued)"], details: systemd.diagnostics)
         #expect(issued["_SYSTEMD_UNIT"] == "dropca.service")
@@ -170,6 +162,22 @@ struct SFTPEndToEndTests {
 
     /// Names this test's files start with, so that it can tell them from anybody else's.
     static func uniquePrefix() -> String { "e2e-" + UUID().uuidString.prefix(8).lowercased() + "-" }
+
+    /// An appliance's round trip through the installed spool: `STEM.csr` made in `work`
+    /// and uploaded with `put -p`, its certificate awaited in the outbox and fetched back
+    /// over SFTP into `work`, where it must verify against `caCertificate`.
+    static func roundTrip(_ stem: String, server: SFTPTestServer, work: TemporaryDirectory, caCertificate: String,
+                          details: @escaping () -> String) throws {
+        try makeRequest(in: work, stem: stem, subject: "/CN=\(stem).example")
+        let upload = try server.sftp(["put -p \(work.path(stem + ".csr")) /inbox/\(stem).csr"], user: appliance)
+        try #require(upload.succeeded, "\(upload.output)")
+        try BoundedWait.until("the certificate in the outbox", timeout: 30, details: details) {
+            FileManager.default.fileExists(atPath: InstalledLayout.outbox + "/" + stem + ".cer")
+        }
+        let fetch = try server.sftp(["get /outbox/\(stem).cer \(work.path(stem + ".cer"))"], user: appliance)
+        #expect(fetch.succeeded, "\(fetch.output)")
+        #expect(try verify(work.path(stem + ".cer"), caCertificate: caCertificate) == "")
+    }
 
     /// `STEM.csr` in `directory`: a P-256 request, mode 0600.
     static func makeRequest(in directory: TemporaryDirectory, stem: String, subject: String? = nil) throws {
