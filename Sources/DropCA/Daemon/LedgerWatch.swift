@@ -30,7 +30,7 @@ final class LedgerWatch: Sendable {
     var loss: LedgerLoss? { found.withLock { $0 } }
 
     func start() {
-        thread.start { [self] in
+        thread.start { [self] _ in
             guard let loss = ledger.loss() else { return Self.interval }
             found.withLock { $0 = loss }
             onLoss()

@@ -31,7 +31,7 @@ final class MetricsTextfile: Sendable {
 
     func start() {
         thread.start(
-            turn: { [self] in
+            turn: { [self] _ in
                 write()
                 return TimeInterval(Configuration.MetricsSettings.interval.components.seconds)
             },

@@ -21,21 +21,29 @@ import Synchronization
 /// (temporary, fsync, rename, folder fsync), then marked published. A crash in between
 /// burns a number and leaves the previous CRL in place; the next start publishes anew.
 final class CRLPublisher: Sendable {
-    private struct State {
-        var wakeRequested = false
-        var stopRequested = false
-        var sleepers = Sleepers.SleeperCount()
-        /// For STATUS=: the CRL in place.
-        var published: CRLRecord?
+    /// For STATUS=: the CRL in place.
+    private let published = Mutex<CRLRecord?>(nil)
+
+    /// What one turn leaves for the next. Only the thread touches it; the `Mutex` is never
+    /// contended and only hands the state over to the thread checked.
+    private struct Progress {
+        var folder: PublicationFolder?
+        /// What the last published CRL was; nil until read (a failed read is retried, never
+        /// taken for "no CRL yet", which would log every revocation again).
+        var previous: CRLRecord?? = nil
+        /// Without a CRL: revocations up to here are logged.
+        var loggedThrough: Int64?
+        var retryAt: Date?
+        var mustPublish = true  // at start
+        var nextDaily = Date()
     }
 
     private let settings: Configuration.CRLSettings
     private let ledger: Ledger
     private let issuer: @Sendable () -> Issuer
     private let log: DaemonLog
-    private let state = Mutex(State())
-    private let sleepers = Sleepers()
-    private let finished = DispatchGroup()
+    private let progress = Mutex(Progress())
+    private let thread = PeriodicThread(name: "dropca-crl")
 
     /// How often the ledger is asked whether something was revoked meanwhile.
     static let pollInterval: TimeInterval = 1
@@ -53,132 +61,92 @@ final class CRLPublisher: Sendable {
 
     /// Starts the thread; the first CRL is published at once.
     func start() {
-        finished.enter()
-        let thread = Thread { [self] in
-            run()
-            finished.leave()
+        thread.start { [self] woken in
+            progress.withLock { turn(&$0, woken: woken) }
         }
-        thread.name = "dropca-crl"
-        thread.start()
     }
 
     /// Look now (a revocation was recorded, or the CA was reloaded).
     func wake() {
-        let woken = state.withLock { state -> Int in
-            state.wakeRequested = true
-            return state.sleepers.leave()
-        }
-        sleepers.wake(woken)
+        thread.wake()
     }
 
     /// Ends the thread after the publication in progress, if any.
     func stop() {
-        let woken = state.withLock { state -> Int in
-            state.stopRequested = true
-            return state.sleepers.leave()
-        }
-        sleepers.wake(woken)
-        finished.wait()
+        thread.stop()
     }
 
     /// The number and nextUpdate of the CRL last published; nil before the first.
     var lastPublished: (number: Int64, nextUpdate: Date)? {
-        state.withLock { $0.published }.map { ($0.number, $0.nextUpdate) }
+        published.withLock { $0 }.map { ($0.number, $0.nextUpdate) }
     }
 
     /// `CRL 12, next update 2026-12-08T10:00:00Z`, or nil before the first.
     var statusLine: String? {
-        state.withLock { $0.published }.map { "CRL \($0.number), next update \(LedgerTimeText.format($0.nextUpdate))" }
+        published.withLock { $0 }.map { "CRL \($0.number), next update \(LedgerTimeText.format($0.nextUpdate))" }
     }
 
-    private func run() {
-        var folder: PublicationFolder? = nil
-        // What the last published CRL was; nil until read (a failed read is retried, never
-        // taken for "no CRL yet", which would log every revocation again).
-        var previous: CRLRecord?? = nil
-        // Without a CRL: revocations up to here are logged.
-        var loggedThrough: Int64? = nil
-        var retryAt: Date? = nil
-        var mustPublish = true  // at start
-        var nextDaily = Date()
-        while true {
-            let now = Date()
-            if now >= nextDaily {
-                dailySummary(now: now)
-                nextDaily = now.addingTimeInterval(Self.dailyInterval)
-            }
-            let (stop, woken) = state.withLock { state -> (Bool, Bool) in
-                defer { state.wakeRequested = false }
-                return (state.stopRequested, state.wakeRequested)
-            }
-            if stop { return }
-
-            guard let directory = settings.directory else {
-                logRevocationsWithoutCRL(loggedThrough: &loggedThrough)
-                sleep(until: now.addingTimeInterval(Self.pollInterval))
-                continue
-            }
-
-            if woken { mustPublish = true }
-            if case .some(let last?) = previous {
-                if let newest = try? ledger.lastRevocationID(), newest > last.revocationsThrough { mustPublish = true }
-                if now >= refreshDue(last) { mustPublish = true }
-            }
-            let retryDue = retryAt.map { now >= $0 } ?? true
-            if mustPublish && (retryDue || woken) {
-                do {
-                    let known: CRLRecord?
-                    if case .some(let last) = previous {
-                        known = last
-                    } else {
-                        known = try ledger.lastPublishedCRL()
-                        previous = .some(known)
-                    }
-                    let target: PublicationFolder
-                    if let folder, folder.isStillAtPath {
-                        target = folder
-                    } else {
-                        // First time, after a failure, or the path now names another folder.
-                        target = try PublicationFolder(path: directory)
-                        _ = try? target.removeStaleTemporaries()
-                        folder = target
-                    }
-                    let published = try publish(after: known, into: target)
-                    previous = .some(published)
-                    state.withLock { $0.published = published }
-                    mustPublish = false
-                    retryAt = nil
-                } catch {
-                    log.crlPublishFailed("\(error)")
-                    retryAt = Date().addingTimeInterval(Self.retryInterval)
-                    // The folder may be gone or replaced: open it by its path next time.
-                    folder = nil
-                }
-            }
-
-            // Wake for the next poll, the next refresh, or the next retry, whichever is first,
-            // never for a moment already past (a refresh due during a retry wait).
-            var deadline = Date().addingTimeInterval(Self.pollInterval)
-            if case .some(let last?) = previous, retryAt == nil {
-                deadline = min(deadline, max(Date(), refreshDue(last)))
-            }
-            sleep(until: deadline)
+    /// One look: publish when something asks for it, then say how long until the next look
+    /// (the next poll, refresh or retry, whichever is first).
+    private func turn(_ progress: inout Progress, woken: Bool) -> TimeInterval {
+        let now = Date()
+        if now >= progress.nextDaily {
+            dailySummary(now: now)
+            progress.nextDaily = now.addingTimeInterval(Self.dailyInterval)
         }
+        guard let directory = settings.directory else {
+            logRevocationsWithoutCRL(loggedThrough: &progress.loggedThrough)
+            return Self.pollInterval
+        }
+
+        if woken { progress.mustPublish = true }
+        if case .some(let last?) = progress.previous {
+            if let newest = try? ledger.lastRevocationID(), newest > last.revocationsThrough { progress.mustPublish = true }
+            if now >= refreshDue(last) { progress.mustPublish = true }
+        }
+        let retryDue = progress.retryAt.map { now >= $0 } ?? true
+        if progress.mustPublish && (retryDue || woken) {
+            do {
+                let known: CRLRecord?
+                if case .some(let last) = progress.previous {
+                    known = last
+                } else {
+                    known = try ledger.lastPublishedCRL()
+                    progress.previous = .some(known)
+                }
+                let target: PublicationFolder
+                if let folder = progress.folder, folder.isStillAtPath {
+                    target = folder
+                } else {
+                    // First time, after a failure, or the path now names another folder.
+                    target = try PublicationFolder(path: directory)
+                    _ = try? target.removeStaleTemporaries()
+                    progress.folder = target
+                }
+                let record = try publish(after: known, into: target)
+                progress.previous = .some(record)
+                published.withLock { $0 = record }
+                progress.mustPublish = false
+                progress.retryAt = nil
+            } catch {
+                log.crlPublishFailed("\(error)")
+                progress.retryAt = Date().addingTimeInterval(Self.retryInterval)
+                // The folder may be gone or replaced: open it by its path next time.
+                progress.folder = nil
+            }
+        }
+
+        // The next poll or the next refresh, whichever is first. A refresh already due is
+        // published above unless a failure set a retry time; then the polls wait for it.
+        var deadline = Date().addingTimeInterval(Self.pollInterval)
+        if case .some(let last?) = progress.previous, progress.retryAt == nil {
+            deadline = min(deadline, max(Date(), refreshDue(last)))
+        }
+        return deadline.timeIntervalSinceNow
     }
 
     private func refreshDue(_ crl: CRLRecord) -> Date {
         crl.thisUpdate.addingTimeInterval(settings.refreshHours * 3600)
-    }
-
-    private func sleep(until deadline: Date) {
-        let asleep = state.withLock { state -> Bool in
-            guard !state.wakeRequested, !state.stopRequested else { return false }
-            state.sleepers.enter()
-            return true
-        }
-        guard asleep else { return }
-        let seconds = max(0, deadline.timeIntervalSinceNow)
-        sleepers.sleep(until: .now() + seconds) { state.withLock { $0.sleepers.withdraw() } }
     }
 
     /// One CRL: entries from the ledger, a new number, signed, put in place, marked.
