@@ -187,10 +187,56 @@ struct DaemonTokenTests {
         #expect(try DaemonFaultTests.count(daemon, "rejection") == 0)
         let log = daemon.logText
         #expect(log.components(separatedBy: "the CA cannot sign").count - 1 == 1, "one line for the outage:\n\(log.suffix(2000))")
+        #expect(log.contains("requests wait in the inbox until the token signs again (tried every 2 s)"), "\(log.suffix(2000))")
         #expect(log.contains("the CA can sign again"))
         #expect(try daemon.stop() == 0)
         for stem in ["burst-0", "burst-\(total - 1)"] {
             #expect(try IndependentCheckers.problems(certificateDER: try #require(daemon.certificate(stem)), caCertificatePath: token.caCertificate) == [])
         }
+    }
+
+    /// A token that comes back with another PIN refuses dropca's: dropca stops trying (every
+    /// try could bring the PIN closer to being locked) and says so in a second line, which
+    /// now tells the operator to act; with ca.pin corrected, a reload issues what waited.
+    @Test
+    func aTokenBackWithAnotherPINIsNotTriedAgainUntilAReload() throws {
+        let token = try SoftHSMToken(keyType: .p256)
+        let daemon = try Self.daemon(with: token)
+        try daemon.configure(["settle_seconds": "0", "rescan_seconds": "0"])
+        try daemon.start(environment: token.environment)
+        try daemon.drop("before.csr", SampleRequests.p256)
+        try daemon.waitForCertificates(["before"])
+
+        let away = token.directory.path("tokens.away")
+        try FileManager.default.moveItem(atPath: token.tokenStore, toPath: away)
+        try daemon.drop("waiting.csr", SampleRequests.p256)
+        try daemon.waitFor("the outage line", timeout: 20) { daemon.logText.contains("until the token signs again") }
+        // The PIN changed while the token was away (its store seen through a configuration of its own).
+        let awayConfiguration = token.directory.path("away.conf")
+        try "directories.tokendir = \(away)\nobjectstore.backend = file\nlog.level = ERROR\n"
+            .write(toFile: awayConfiguration, atomically: true, encoding: .utf8)
+        let newPIN = "2222-3333"
+        let changed = try ExternalTool.run("pkcs11-tool", ["--module", SoftHSMToken.module, "--token-label", token.label, "--login",
+                                                           "--pin", token.pin, "--change-pin", "--new-pin", newPIN],
+                                           environment: ["SOFTHSM2_CONF": awayConfiguration])
+        try #require(changed.succeeded, "\(changed.output)")
+        try FileManager.default.moveItem(atPath: away, toPath: token.tokenStore)
+
+        try daemon.waitFor("the line that dropca stopped trying", timeout: 20) { daemon.logText.contains("dropca stops trying") }
+        Thread.sleep(forTimeInterval: 5)
+        let log = daemon.logText
+        #expect(log.components(separatedBy: "the CA cannot sign").count - 1 == 2, "the outage, then the refused PIN:\n\(log.suffix(2000))")
+        let refusedLine = log.components(separatedBy: "\n").last { $0.contains("the CA cannot sign") } ?? ""
+        #expect(refusedLine.contains("until a valid CA is loaded"), "\(refusedLine)")
+        #expect(daemon.names(in: daemon.inbox) == ["waiting.csr"])
+        #expect(daemon.names(in: daemon.failed).isEmpty)
+
+        try (newPIN + "\n").write(toFile: token.pinFile, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        try daemon.waitForCertificates(["waiting"])
+        #expect(try daemon.stop() == 0)
+        #expect(try IndependentCheckers.problems(certificateDER: try #require(daemon.certificate("waiting")), caCertificatePath: token.caCertificate) == [])
+        #expect(daemon.names(in: daemon.failed).isEmpty)
+        #expect(!daemon.logText.contains(token.pin) && !daemon.logText.contains(newPIN))
     }
 }

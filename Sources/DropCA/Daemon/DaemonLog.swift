@@ -165,10 +165,8 @@ struct DaemonLog: Sendable {
         log(.caExpiring, "the CA certificate expires on \(date), before certificates issued now would; renew it", ["not_after": "\(date)"])
     }
 
-    func authorityUnusable(_ reason: String) {
-        // A token is tried again on its own; a CA out of its dates needs another one.
-        let until = reason.contains("token") ? "until the token signs again (tried every 2 s)" : "until a valid CA is loaded (systemctl reload dropca)"
-        log(.caUnusable, "the CA cannot sign: \(reason); requests wait in the inbox \(until)", ["reason": "\(reason)"])
+    func authorityUnusable(_ problem: SigningProblem) {
+        log(.caUnusable, "the CA cannot sign: \(problem.reason); requests wait in the inbox \(problem.until)", ["reason": "\(problem.reason)"])
     }
 
     func authorityUsable() {

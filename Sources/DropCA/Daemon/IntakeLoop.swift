@@ -1,3 +1,4 @@
+import Issuance
 import Spool
 import Synchronization
 
@@ -57,7 +58,7 @@ final class IntakeLoop: Sendable {
         var finishedSinceLastPet = true
         /// Why nothing is handed out now: the CA is expired or not valid yet. Inputs wait in
         /// the inbox until a reload brings a valid one.
-        var authorityProblem: String?
+        var authorityProblem: SigningProblem?
         /// A batch left inputs in the inbox after a failure: scan again at this time.
         var retryScanDue: ContinuousClock.Instant?
         /// The wait before that scan: 1 s, doubled after each batch that fails again, up
@@ -84,7 +85,7 @@ final class IntakeLoop: Sendable {
         /// nothing is hung, so the watchdog is still petted (``LedgerWait``).
         var boundedWait: @Sendable () -> Bool = { false }
         /// Why the CA in force cannot sign now (expired, not valid yet), or nil.
-        var authorityProblem: @Sendable () -> String? = { nil }
+        var authorityProblem: @Sendable () -> SigningProblem? = { nil }
     }
 
     private let callbacks: Callbacks
@@ -154,7 +155,7 @@ final class IntakeLoop: Sendable {
             }, state.inFlight, state.authorityProblem)
         }
         if let problem {
-            return "waiting for a valid CA (\(problem)); \(counts[.ready, default: 0]) requests wait in the inbox"
+            return "the CA cannot sign (\(problem.reason)); \(counts[.ready, default: 0]) requests wait in the inbox \(problem.until)"
         }
         return "queued \(queue.count), in progress \(inFlight), waiting for uploads to finish \(counts[.beingWritten, default: 0] + counts[.settling, default: 0])"
     }
@@ -302,12 +303,14 @@ final class IntakeLoop: Sendable {
     /// handed back meanwhile.
     private func handOut() {
         let problem = callbacks.authorityProblem()
-        let previous = lock.withLock { state -> String? in
+        let previous = lock.withLock { state -> SigningProblem? in
             defer { state.authorityProblem = problem }
             return state.authorityProblem
         }
         if let problem {
-            if previous == nil { log.authorityUnusable(problem) }
+            // Once per outage, and again when what ends it changes (a token that came back
+            // and refused the PIN is no longer retried: the operator must act now).
+            if previous?.remedy != problem.remedy { log.authorityUnusable(problem) }
             return
         }
         if previous != nil {

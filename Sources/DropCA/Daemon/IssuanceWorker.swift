@@ -25,7 +25,7 @@ struct IssuanceWorker: Sendable {
         let issuer = rules.profiles[entry.profile].issuer
         // The CA ran out (or was not valid yet) after the intake loop handed this name out:
         // leave it in the inbox for when a valid CA is loaded, never reject it for that.
-        if issuer.authority.unusableReason(at: Date()) != nil {
+        if issuer.authority.signingProblem(at: Date()) != nil {
             return WorkResult(entry: entry, outcome: .leftAlone)
         }
         let maxBytes = issuer.policy.maxCSRBytes
@@ -67,7 +67,7 @@ struct IssuanceWorker: Sendable {
                     // while it signed): not the request's fault, so it waits in the inbox
                     // like the ones the intake loop now holds back.
                     if rejection.code == .signerUnavailable
-                        || rejection.code == .issuerFailure && rules.profiles[entry.profile].issuer.authority.unusableReason(at: Date()) != nil {
+                        || rejection.code == .issuerFailure && rules.profiles[entry.profile].issuer.authority.signingProblem(at: Date()) != nil {
                         return .leftAlone
                     }
                     return .rejected(refusal: .request(rejection), identity: identity, contents: bytes, csrSHA256: digest)

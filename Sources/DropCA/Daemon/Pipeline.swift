@@ -72,7 +72,7 @@ final class Pipeline: Sendable {
                 },
                 watchdog: { _ = notifier.watchdog() },
                 boundedWait: { ledgerWait.current.map { $0 < LedgerWait.hangAfter } ?? false },
-                authorityProblem: { rulesBox.rules.authority.unusableReason(at: Date()) }
+                authorityProblem: { rulesBox.rules.authority.signingProblem(at: Date()) }
             )
         )
     }

@@ -124,7 +124,7 @@ public final class CertificateAuthority: @unchecked Sendable {
     var publicKey: OpaquePointer? { X509_get0_pubkey(certificate) }
 
     /// Why the token cannot sign now, nil for a key file or a token that can.
-    var tokenProblem: String? {
+    var tokenProblem: SigningProblem? {
         if case .token(let token) = signingKey { return token.problem }
         return nil
     }
@@ -141,10 +141,14 @@ public final class CertificateAuthority: @unchecked Sendable {
 
     /// Why this CA cannot sign at `now` (its certificate expired, or is not valid yet, or its
     /// token does not sign), or nil when it can.
-    public func unusableReason(at now: Date) -> String? {
+    public func signingProblem(at now: Date) -> SigningProblem? {
         // Two comparisons on the common path: the daemon asks before every file.
-        if notAfter <= now { return "the CA certificate expired on \(ISO8601DateFormatter().string(from: notAfter))" }
-        if notBefore > now { return "the CA certificate is not valid before \(ISO8601DateFormatter().string(from: notBefore))" }
+        if notAfter <= now {
+            return SigningProblem("the CA certificate expired on \(ISO8601DateFormatter().string(from: notAfter))", remedy: .reload)
+        }
+        if notBefore > now {
+            return SigningProblem("the CA certificate is not valid before \(ISO8601DateFormatter().string(from: notBefore))", remedy: .reload)
+        }
         return tokenProblem
     }
 

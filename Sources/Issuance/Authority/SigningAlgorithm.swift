@@ -161,7 +161,7 @@ final class SigningAlgorithm {
         var challenge = [UInt8](repeating: 0, count: 32)
         guard RAND_bytes(&challenge, 32) == 1, let publicKey else { return "cannot make a challenge for the token key" }
         guard let signed = signature.sign(challenge, with: token, checking: true) else {
-            return "the key \(token.uri) on the token \(token.tokenLabel) does not sign: \(token.problem ?? "the token refused")"
+            return "the key \(token.uri) on the token \(token.tokenLabel) does not sign: \(token.problem?.reason ?? "the token refused")"
         }
         guard let context = EVP_MD_CTX_new() else { return "out of memory" }
         defer { EVP_MD_CTX_free(context) }

@@ -143,7 +143,13 @@ public final class TokenKey: @unchecked Sendable {
     /// Why the token cannot sign, or nil when it can. While it cannot, a call at most every
     /// ``retryInterval`` finalizes and initializes the module again and looks for the token
     /// and the key anew, and clears the problem when they are back and sign.
-    public var problem: String? {
+    public var problem: SigningProblem? {
+        guard let reason = currentFailure else { return nil }
+        let gaveUp = state.withLock { $0.gaveUp }
+        return SigningProblem(reason, remedy: gaveUp ? .reload : .tokenRetried(every: Self.retryInterval))
+    }
+
+    private var currentFailure: String? {
         let attempt = state.withLock { state -> (failure: String, epoch: Int)? in
             guard let failure = state.failure else { return nil }
             guard !state.gaveUp, ContinuousClock.now >= state.nextAttempt, state.inUse == 0 else { return (failure, -1) }
