@@ -415,4 +415,36 @@ import Testing
         #expect(try daemon.waitForExit(timeout: 10) == 1)
         #expect(daemon.logText.contains("/printers/inbox is gone (the inbox folder was deleted)"), "\(daemon.logText.suffix(1000))")
     }
+
+    /// Rejections whose rows were lost in two profiles, the named profile's an hour older
+    /// (a ledger that could not be written for that long, then a kill): the start records
+    /// every one from its reason file. The newest recorded rejection is read once, before
+    /// any profile: the default profile's rows, restored first, are new, and must not hide
+    /// the older reasons of the profile reconciled after it.
+    @Test(.timeLimit(.minutes(10)))
+    func startUpRecordsEveryProfilesLostRejectionsWhateverTheirAge() throws {
+        let daemon = try DaemonHarness()
+        try ProfileFixtures.addProfile("printers", to: daemon)
+        try daemon.start()
+        #expect(try daemon.stop() == 0)
+        let now = Date()
+        let hourAgo = now.addingTimeInterval(-3600)
+        for (folder, stem, time) in [(daemon.failed, "recent", now), (ProfileFixtures.folder(daemon, "printers", "failed"), "older", hourAgo)] {
+            let stamp = ISO8601DateFormatter().string(from: time)
+            try Data(SampleRequests.rsa1024).write(to: URL(fileURLWithPath: folder + "/\(stem).csr"))
+            let reason = folder + "/\(stem).csr.reason"
+            try "RSA key of 1024 bits is below policy.min_rsa_bits = 2048\ninput: \(stem).csr\ncode: weakKey\nkept as: failed/\(stem).csr\nrejected at: \(stamp)\n"
+                .write(toFile: reason, atomically: true, encoding: .utf8)
+            for path in [reason, folder + "/\(stem).csr"] {
+                try FileManager.default.setAttributes([.modificationDate: time], ofItemAtPath: path)
+            }
+        }
+        try daemon.start()
+        try daemon.waitFor("both reconciliation lines", timeout: 10) {
+            daemon.logText.components(separatedBy: "reconciled at start: 1 rejections recorded").count - 1 == 2
+        }
+        #expect(try daemon.stop() == 0)
+        #expect(try Self.sqlite(daemon, "SELECT profile, source_file FROM rejection ORDER BY source_file") == ["printers|older.csr", "default|recent.csr"],
+                "\(daemon.logText)")
+    }
 }

@@ -65,9 +65,7 @@ final class Daemon: Sendable {
             return 1
         }
         spool.recoverUnpublished(rules: rulesBox.rules)
-        for profile in spool.profiles {
-            RejectionReconciliation(failed: profile.failed, profile: profile.name, ledger: spool.ledger, log: log).run()
-        }
+        RejectionReconciliation.reconcile(spool.profiles, ledger: spool.ledger, log: log)
         let caCopies = IssuingCACopies(spools: spool.profiles, log: log)
         caCopies.publish(rulesBox.rules.authority)
 

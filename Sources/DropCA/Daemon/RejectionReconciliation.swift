@@ -21,7 +21,9 @@ import Spool
 /// One run per profile: its `failed/` against the ledger's rows of that profile. The
 /// newest recorded rejection is the ledger's, whatever the profile: one publisher writes
 /// every profile's rows, and a row it could not write waits for the next transaction,
-/// whichever profile that one is for.
+/// whichever profile that one is for. It is read once, before any profile's run
+/// (``reconcile(_:ledger:log:)``): rows one run restores are new, and taken as the newest
+/// they would hide the next profile's older reasons (every profile of a new ledger).
 struct RejectionReconciliation {
     let failed: FailedFolder
     /// The profile whose `failed/` this is; its rows are the ones compared, and a row
@@ -39,11 +41,25 @@ struct RejectionReconciliation {
         var withdrawnReasons = 0
     }
 
+    /// Every profile's `failed/` against the ledger, from one reading of its newest row.
+    static func reconcile(_ profiles: [ProfileSpool], ledger: Ledger, log: DaemonLog) {
+        let latest: Date?
+        do {
+            latest = try ledger.latestRejectionTime()
+        } catch {
+            log.failure("cannot reconcile failed/ with the ledger: \(error)")
+            return
+        }
+        for profile in profiles {
+            RejectionReconciliation(failed: profile.failed, profile: profile.name, ledger: ledger, log: log).run(newestRecorded: latest)
+        }
+    }
+
+    /// `latest`: the newest rejection the ledger held before any reconciliation.
     @discardableResult
-    func run() -> Outcome {
+    func run(newestRecorded latest: Date?) -> Outcome {
         var outcome = Outcome()
         do {
-            let latest = try ledger.latestRejectionTime()
             let since = latest.map { $0.addingTimeInterval(-Self.slack) }
             let reasons = try failed.reasons(modifiedSince: since.map { Int($0.timeIntervalSince1970) })
             guard !reasons.isEmpty else { return outcome }
