@@ -447,4 +447,57 @@ import Testing
         #expect(try Self.sqlite(daemon, "SELECT profile, source_file FROM rejection ORDER BY source_file") == ["printers|older.csr", "default|recent.csr"],
                 "\(daemon.logText)")
     }
+
+    /// One profile's outbox read-only at start (a filesystem remounted after an I/O error),
+    /// holding a temporary a stop could not remove and a certificate recorded but not yet
+    /// published: the daemon starts anyway, the other profiles' recovery and issuance go on,
+    /// and the read-only one is said once; when it is writable again, the next start
+    /// publishes its certificate, the same one.
+    @Test(.enabled(if: DaemonFaultTests.isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(10)))
+    func oneProfilesReadOnlyOutboxStopsNeitherTheStartNorTheOthersRecovery() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0"])
+        try ProfileFixtures.addProfile("alpha", to: daemon)
+        try ProfileFixtures.addProfile("beta", to: daemon)
+        let alpha = ProfileFixtures.folder(daemon, "alpha", "outbox"), beta = ProfileFixtures.folder(daemon, "beta", "outbox")
+        try DaemonFaultTests.mountTmpfs(alpha, size: "1m")
+        defer { DaemonFaultTests.unmount(alpha) }
+        try daemon.start()
+        for profile in ["alpha", "beta"] {
+            try Data(ProfileFixtures.request(subject: "/CN=\(profile).example")).write(
+                to: URL(fileURLWithPath: ProfileFixtures.folder(daemon, profile, "inbox") + "/\(profile).csr"))
+        }
+        try daemon.waitFor("both certificates", timeout: 20) {
+            FileManager.default.fileExists(atPath: alpha + "/alpha.cer") && FileManager.default.fileExists(atPath: beta + "/beta.cer")
+        }
+        #expect(try daemon.stop() == 0)
+        let serials = try Self.sqlite(daemon, "SELECT source_file, serial FROM issuance ORDER BY source_file")
+        // As after a crash before the marks, and a stop that could not clean alpha's outbox.
+        let unmark = try ExternalTool.run("sqlite3", [daemon.root + "/state/ledger.sqlite", "UPDATE issuance SET published_at = NULL"])
+        try #require(unmark.succeeded, "\(unmark.output)")
+        for outbox in [alpha, beta] { try FileManager.default.removeItem(atPath: outbox + "/\(outbox == alpha ? "alpha" : "beta").cer") }
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: alpha + "/.dropca-00000001.tmp"))
+        let readOnly = try ExternalTool.run("mount", ["-o", "remount,ro", alpha])
+        try #require(readOnly.succeeded, "\(readOnly.output)")
+
+        try daemon.start()
+        try daemon.waitFor("beta's certificate published again", timeout: 20) { FileManager.default.fileExists(atPath: beta + "/beta.cer") }
+        try daemon.drop("default.csr", SampleRequests.p256)
+        try daemon.waitForCertificates(["default"])
+        #expect(daemon.process?.isRunning == true)
+        #expect(try daemon.stop() == 0)
+        let log = daemon.logText
+        #expect(log.contains("alpha/outbox of profile alpha: SpoolError.cannotRemove: cannot remove stale temporary"), "\(log.suffix(3000))")
+        #expect(log.contains("cannot recover 1 unpublished certificates of profile alpha"), "\(log.suffix(3000))")
+        #expect(try Self.sqlite(daemon, "SELECT source_file FROM issuance WHERE published_at IS NULL") == ["alpha.csr"])
+
+        let writable = try ExternalTool.run("mount", ["-o", "remount,rw", alpha])
+        try #require(writable.succeeded, "\(writable.output)")
+        try daemon.start()
+        try daemon.waitFor("alpha's certificate published again", timeout: 20) { FileManager.default.fileExists(atPath: alpha + "/alpha.cer") }
+        #expect(try daemon.stop() == 0)
+        #expect(try Self.sqlite(daemon, "SELECT count(*) FROM issuance WHERE published_at IS NULL") == ["0"])
+        #expect(try Self.sqlite(daemon, "SELECT source_file, serial FROM issuance WHERE source_file != 'default.csr' ORDER BY source_file") == serials,
+                "nothing signed anew")
+        #expect(!FileManager.default.fileExists(atPath: alpha + "/.dropca-00000001.tmp"))
+    }
 }

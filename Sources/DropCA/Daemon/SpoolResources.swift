@@ -45,9 +45,18 @@ struct SpoolResources: Sendable {
         }
         self.profiles = profiles
         ledger = try LedgerOpening.open(stateDirectory: state, outboxes: profiles.map(\.outbox.path), newLedger: newLedger, log: log)
+        // A folder that cannot be cleaned (read-only after an I/O error) is one profile's
+        // trouble, met again by the publisher's first write there: it stops nobody's start.
+        // Its temporaries go once it can be written again (the publisher's recovery).
         for profile in profiles {
-            _ = try profile.outbox.removeStaleTemporaries()
-            _ = try profile.failed.removeStaleTemporaries()
+            for (folder, clean) in [(profile.outbox.path, profile.outbox.removeStaleTemporaries),
+                                    (profile.failed.path, profile.failed.removeStaleTemporaries)] {
+                do {
+                    _ = try clean()
+                } catch {
+                    log.failure("cannot remove stale temporaries in \(folder)\(profile.qualifier): \(error)")
+                }
+            }
         }
         self.log = log
     }
@@ -63,33 +72,35 @@ struct SpoolResources: Sendable {
     /// Those whose input is still there are found by the workers, which publish them again
     /// instead of issuing anew.
     func recoverUnpublished(rules: IssuanceRules) {
+        let unpublished: [IssuanceRecord]
         do {
-            let unpublished = try ledger.unpublished()
-            var serials: [String] = []
-            var republished: [(file: String, profile: String, serial: String)] = []
-            for spool in profiles {
-                let pending = unpublished.filter {
-                    $0.profile == spool.name && spool.inbox.status(of: SpoolName($0.sourceFile)) == nil
-                }
-                guard !pending.isEmpty else { continue }
+            unpublished = try ledger.unpublished()
+        } catch {
+            log.failure("cannot recover unpublished certificates: \(error)")
+            return
+        }
+        // Profile by profile: one outbox that cannot be written holds back only its own.
+        for spool in profiles {
+            let pending = unpublished.filter {
+                $0.profile == spool.name && spool.inbox.status(of: SpoolName($0.sourceFile)) == nil
+            }
+            guard !pending.isEmpty else { continue }
+            do {
                 let items = try pending.map { record in
                     (input: SpoolName(record.sourceFile), files: try rules.files(for: [UInt8](record.certificate), profile: spool.index))
                 }
                 _ = try spool.outbox.publish(files: items)
-                serials += pending.map(\.serial)
-                republished += pending.map { ($0.sourceFile, spool.name, $0.serial) }
+                try ledger.markPublished(serials: pending.map(\.serial), at: Date())
+                for record in pending { log.republished(file: record.sourceFile, profile: spool.name, serial: record.serial) }
+            } catch {
+                log.failure("cannot recover \(pending.count) unpublished certificates\(spool.qualifier): \(error)")
             }
-            // A profile removed from the configuration since: its certificates stay
-            // recorded and unmarked until it is back.
-            let known = Set(profiles.map(\.name))
-            for record in unpublished where !known.contains(record.profile) {
-                log.failure("cannot publish serial \(record.serial) for \(record.sourceFile) again: its profile \(record.profile) is no longer configured")
-            }
-            guard !serials.isEmpty else { return }
-            try ledger.markPublished(serials: serials, at: Date())
-            for item in republished { log.republished(file: item.file, profile: item.profile, serial: item.serial) }
-        } catch {
-            log.failure("cannot recover unpublished certificates: \(error)")
+        }
+        // A profile removed from the configuration since: its certificates stay
+        // recorded and unmarked until it is back.
+        let known = Set(profiles.map(\.name))
+        for record in unpublished where !known.contains(record.profile) {
+            log.failure("cannot publish serial \(record.serial) for \(record.sourceFile) again: its profile \(record.profile) is no longer configured")
         }
     }
 }
