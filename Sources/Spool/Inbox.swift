@@ -77,6 +77,12 @@ public final class Inbox: Sendable {
 
     // MARK: - Intake
 
+    /// A failed open, stat or read: refused for the file's own reasons, left for later for
+    /// the machine's (``Intake/isPassing(_:)``).
+    static func unreadable(_ failure: Int32, _ reason: String) -> Intake {
+        Intake.isPassing(failure) ? .unavailable(failure, reason) : .refused(.unreadable(failure), reason)
+    }
+
     /// Reads an inbox entry safely, or says why it must be refused.
     ///
     /// Never follows a symbolic link (it is refused from `ELOOP`/`lstat`), never opens
@@ -95,7 +101,7 @@ public final class Inbox: Sendable {
         guard let seen = SystemCall.lstat(descriptor, cName) else {
             let failure = errno
             if failure == ENOENT { return .vanished }
-            return .refused(.unreadable(failure), "cannot be examined: \(SystemCall.errnoText(failure))")
+            return Inbox.unreadable(failure, "cannot be examined: \(SystemCall.errnoText(failure))")
         }
         let seenKind = EntryKind(mode: seen.st_mode)
         if seenKind != .regularFile {
@@ -116,7 +122,7 @@ public final class Inbox: Sendable {
                 }
                 return .vanished
             default:
-                return .refused(.unreadable(failure), "cannot be opened: \(SystemCall.errnoText(failure))")
+                return Inbox.unreadable(failure, "cannot be opened: \(SystemCall.errnoText(failure))")
             }
         }
         defer { close(fd) }
@@ -125,7 +131,7 @@ public final class Inbox: Sendable {
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let failure = errno
-            return .refused(.unreadable(failure), "cannot be examined: \(SystemCall.errnoText(failure))")
+            return Inbox.unreadable(failure, "cannot be examined: \(SystemCall.errnoText(failure))")
         }
         let kind = EntryKind(mode: info.st_mode)
         if kind != .regularFile {
@@ -153,7 +159,7 @@ public final class Inbox: Sendable {
         case .success(let read):
             bytes = read
         case .failure(let failure):
-            return .refused(.unreadable(failure.errno), "cannot be read: \(SystemCall.errnoText(failure.errno))")
+            return Inbox.unreadable(failure.errno, "cannot be read: \(SystemCall.errnoText(failure.errno))")
         }
         if bytes.count > maxBytes {
             return .refused(.tooLarge, "grew past \(limitName) = \(maxBytes) bytes while being read")
@@ -163,7 +169,7 @@ public final class Inbox: Sendable {
         var after = stat()
         guard fstat(fd, &after) == 0 else {
             let failure = errno
-            return .refused(.unreadable(failure), "cannot be examined: \(SystemCall.errnoText(failure))")
+            return Inbox.unreadable(failure, "cannot be examined: \(SystemCall.errnoText(failure))")
         }
         let identity = FileIdentity(after)
         if !identity.isSameContent(as: before) || Int64(bytes.count) != identity.size {

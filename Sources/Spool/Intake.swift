@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What ``Inbox/take(_:)`` found under a name.
 public enum Intake: Hashable, Sendable {
     /// A regular file with one link, no larger than the limit: its bytes (at most
@@ -12,6 +16,17 @@ public enum Intake: Hashable, Sendable {
     /// The entry was replaced or written to while it was being looked at. Leave it in
     /// the inbox: the change brings its own inotify events, and it is taken again then.
     case changed
+    /// Opening or reading failed for a reason that is the machine's, not the file's: out of
+    /// descriptors or memory, an I/O error (``isPassing(_:)``). Leave it in the inbox and
+    /// take it again later; rejecting it would lose an input for a moment's trouble.
+    case unavailable(Int32, String)
+
+    /// `errno` values that say nothing about the file: the same read may work in a moment.
+    /// `EACCES`/`EPERM` are not among them: an upload the daemon may not read is the
+    /// uploader's to fix, and stays refused.
+    public static func isPassing(_ errno: Int32) -> Bool {
+        [EMFILE, ENFILE, ENOMEM, ENOBUFS, EINTR, EAGAIN, EIO, ESTALE, ETIMEDOUT].contains(errno)
+    }
 }
 
 /// Why ``Inbox/take(_:maxBytes:)`` refused an entry before (or while) reading it, with the

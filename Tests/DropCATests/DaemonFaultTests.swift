@@ -187,6 +187,44 @@ import Testing
         try Self.expectReconciled(daemon, issued: count, rejected: 0)
     }
 
+    /// The daemon out of file descriptors (its limit lowered under it with prlimit): a
+    /// request it cannot open is the machine's trouble, not the request's. It stays in the
+    /// inbox, one line says so, and once descriptors are back it is issued, with a line
+    /// saying that too; nothing goes to failed/.
+    @Test(.timeLimit(.minutes(10)))
+    func outOfDescriptorsRequestsWaitAndNoneIsRejected() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0", "rescan_seconds": "0"])
+        try daemon.start()
+        try daemon.drop("first.csr", SampleRequests.p256)
+        try daemon.waitForCertificates(["first"])
+        let pid = try #require(daemon.pid)
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count
+        // Only the soft limit: raising it back to the hard one needs no privilege.
+        let limits = try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)
+        let openFiles = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max open files") })
+        let (soft, hard) = try { () throws -> (String, String) in
+            let fields = openFiles.dropFirst("Max open files".count).split(separator: " ")
+            guard fields.count >= 2 else { throw HarnessError("limits: \(openFiles)") }
+            return (String(fields[0]), String(fields[1]))
+        }()
+        let lowered = try ExternalTool.run("prlimit", ["--pid", "\(pid)", "--nofile=\(open):\(hard)"])
+        try #require(lowered.succeeded, "\(lowered.output)")
+        let count = 10
+        for index in 0..<count { try daemon.drop("starved-\(index).csr", SampleRequests.p256) }
+        try daemon.waitFor("the failed read", timeout: 15) { daemon.logText.contains("cannot read requests in the inbox") }
+        Thread.sleep(forTimeInterval: 3)
+        #expect(daemon.names(in: daemon.failed).isEmpty, "\(daemon.names(in: daemon.failed).prefix(4))")
+        #expect(Self.lines(daemon, containing: "cannot read requests in the inbox") == 1, "one line per episode:\n\(daemon.logText.suffix(3000))")
+        #expect(daemon.logText.contains("Too many open files"), "\(daemon.logText.suffix(3000))")
+
+        let restored = try ExternalTool.run("prlimit", ["--pid", "\(pid)", "--nofile=\(soft):\(hard)"])
+        try #require(restored.succeeded, "\(restored.output)\n\(daemon.logText.suffix(3000))")
+        try daemon.waitFor("every certificate", timeout: 60) { daemon.names(in: daemon.inbox).isEmpty }
+        try daemon.waitFor("the recovery line", timeout: 10) { daemon.logText.contains("can read requests in the inbox again") }
+        #expect(try daemon.stop() == 0)
+        try Self.expectReconciled(daemon, issued: count + 1, rejected: 0)
+    }
+
     /// The state directory's filesystem full: no certificate can be recorded, no rejection
     /// row written. Nothing is published unrecorded, the certificate signed first is the one
     /// published once there is room (not a second signature), and the rejection's row,

@@ -15,6 +15,8 @@ struct FailureEpisodes {
     /// The kinds of write the publisher makes; each has its own episode.
     enum Kind: Hashable, CaseIterable {
         case recordCertificates, publishCertificates, removeInputs, rejectInputs, syncInbox, ledgerWrites
+        /// The workers' own, reported with their results (``WorkResult/RetryCause``).
+        case ledgerLookups, readInputs, signCertificates, encodeOutputs
 
         /// What the operator reads after "cannot" / "can … again".
         var action: String {
@@ -25,6 +27,10 @@ struct FailureEpisodes {
             case .rejectInputs: "move rejected requests to failed/"
             case .syncInbox: "sync the inbox folder"
             case .ledgerWrites: "record publications and rejections in the ledger"
+            case .ledgerLookups: "look up earlier certificates in the ledger"
+            case .readInputs: "read requests in the inbox"
+            case .signCertificates: "sign certificates"
+            case .encodeOutputs: "make the output files of certificates"
             }
         }
     }

@@ -64,6 +64,9 @@ final class IntakeLoop: Sendable {
         /// The wait before that scan: 1 s, doubled after each batch that fails again, up
         /// to 30 s; back to 1 s after a batch without failure.
         var retryBackoff: Duration = .seconds(1)
+        /// Inboxes whose last listing failed for a passing reason (logged once each): since
+        /// when, and how many times.
+        var listingFailed: [Int: (began: ContinuousClock.Instant, failures: Int)] = [:]
 
         func pendingDeadline() -> ContinuousClock.Instant? {
             trackers.compactMap { $0.pendingDeadline() }.min()
@@ -121,8 +124,10 @@ final class IntakeLoop: Sendable {
     }
 
     /// The workers are done with these entries (issued, rejected or left alone); `retry`
-    /// when a failure left some of them in the inbox.
-    func finished(_ entries: [InboxEntry], retry: Bool = false) {
+    /// when a failure left some of them in the inbox; `failing` while any failure episode
+    /// is still open. The back-off starts again at 1 s only after a batch with neither: a
+    /// profile whose outbox works must not keep resetting it for one whose outbox is full.
+    func finished(_ entries: [InboxEntry], retry: Bool = false, failing: Bool = false) {
         let now = clock.now
         lock.withLock { state in
             for entry in entries { state.trackers[entry.profile].finished(entry.name) }
@@ -135,7 +140,7 @@ final class IntakeLoop: Sendable {
                     state.retryScanDue = now + state.retryBackoff
                     state.retryBackoff = min(state.retryBackoff * 2, .seconds(30))
                 }
-            } else {
+            } else if !failing {
                 state.retryBackoff = .seconds(1)
             }
         }
@@ -191,7 +196,7 @@ final class IntakeLoop: Sendable {
                     lock.withLock { state in
                         for index in state.trackers.indices { state.trackers[index].overflowed() }
                     }
-                    if let failure = scanAll() { return failure }
+                    if let failure = scanAll(orRetry: true) { return failure }
                     nextLostCloseCheck = clock.now
                 case (let event, let index?):
                     let inbox = inboxes[index].inbox
@@ -231,10 +236,10 @@ final class IntakeLoop: Sendable {
                 state.retryScanDue = nil
                 return true
             }
-            if retryDue, let failure = scanAll() { return failure }
+            if retryDue, let failure = scanAll(orRetry: true) { return failure }
             for (index, watched) in inboxes.enumerated() {
                 guard let due = nextRescans[index], due <= after, let interval = watched.rescanInterval else { continue }
-                if let failure = scan(index) { return failure }
+                if let failure = scan(index, orRetry: true) { return failure }
                 nextRescans[index] = after + interval
             }
             handOut()
@@ -277,22 +282,49 @@ final class IntakeLoop: Sendable {
         return unresolved == 0
     }
 
-    /// Scans one inbox; the exit to take when it cannot be listed.
-    private func scan(_ index: Int) -> Exit? {
+    /// Scans one inbox; the exit to take when it cannot be listed. While running
+    /// (`orRetry`), a listing that failed for the machine's reasons (out of descriptors or
+    /// memory, ``Intake/isPassing(_:)``) is logged once and tried again after the back-off
+    /// instead: a daemon that stops for it would be restarted into the same shortage.
+    private func scan(_ index: Int, orRetry: Bool = false) -> Exit? {
         let inbox = inboxes[index].inbox
         do {
             let entries = try inbox.scan()
             let now = clock.now
-            lock.withLock { $0.trackers[index].scanned(entries, at: now) }
+            let episode = lock.withLock { state in
+                state.trackers[index].scanned(entries, at: now)
+                return state.listingFailed.removeValue(forKey: index)
+            }
+            if let episode {
+                log.writesRecovered("list the inbox \(inbox.path)", failures: episode.failures,
+                                    seconds: Int((now - episode.began).components.seconds))
+            }
             return nil
         } catch {
+            if orRetry, let errno = (error as? SpoolError)?.errno, Intake.isPassing(errno) {
+                let now = clock.now
+                let first = lock.withLock { state -> Bool in
+                    if state.retryScanDue == nil {
+                        state.retryScanDue = now + state.retryBackoff
+                        state.retryBackoff = min(state.retryBackoff * 2, .seconds(30))
+                    }
+                    if let episode = state.listingFailed[index] {
+                        state.listingFailed[index] = (episode.began, episode.failures + 1)
+                        return false
+                    }
+                    state.listingFailed[index] = (now, 1)
+                    return true
+                }
+                if first { log.writesFailing("list the inbox \(inbox.path)", count: 0, error: "\(error)") }
+                return nil
+            }
             return .failed("cannot list the inbox \(inbox.path): \(error)")
         }
     }
 
-    private func scanAll() -> Exit? {
+    private func scanAll(orRetry: Bool = false) -> Exit? {
         for index in inboxes.indices {
-            if let failure = scan(index) { return failure }
+            if let failure = scan(index, orRetry: orRetry) { return failure }
         }
         return nil
     }

@@ -25,8 +25,8 @@ struct IssuanceWorker: Sendable {
         let issuer = rules.profiles[entry.profile].issuer
         // The CA ran out (or was not valid yet) after the intake loop handed this name out:
         // leave it in the inbox for when a valid CA is loaded, never reject it for that.
-        if issuer.authority.signingProblem(at: Date()) != nil {
-            return WorkResult(entry: entry, outcome: .leftAlone)
+        if let problem = issuer.authority.signingProblem(at: Date()) {
+            return WorkResult(entry: entry, outcome: .retryLater(.signer(problem.reason)))
         }
         let maxBytes = issuer.policy.maxCSRBytes
         let reserved = budget.reserve(maxBytes + 1)
@@ -43,16 +43,18 @@ struct IssuanceWorker: Sendable {
             return .leftAlone
         case .refused(let refusal, let reason):
             return .rejected(refusal: .spool(SpoolRefusal(refusal, reason: reason)), identity: nil, contents: nil, csrSHA256: nil)
+        case .unavailable(_, let reason):
+            return .retryLater(.inputUnavailable("\(name) \(reason)"))
         case .contents(let bytes, let identity):
             let digest = Issuer.sha256Hex(bytes)
             do {
                 if let record = try ledger.unpublishedIssuance(profile: spool.name, sourceFile: name.description, csrSHA256: digest) {
-                    guard let files = try? rules.files(for: [UInt8](record.certificate), profile: entry.profile) else { return .retryLater }
+                    guard let files = try? rules.files(for: [UInt8](record.certificate), profile: entry.profile) else { return .retryLater(.encoding) }
                     return .republish(record: record, files: files, identity: identity)
                 }
             } catch {
                 // Without the ledger, exactly-once cannot be promised: leave the file for later.
-                return .retryLater
+                return .retryLater(.ledgerLookup("\(error)"))
             }
             // Signed before, but the ledger could not record it: the same certificate again.
             let certificate: IssuedCertificate
@@ -68,7 +70,7 @@ struct IssuanceWorker: Sendable {
                     // like the ones the intake loop now holds back.
                     if rejection.code == .signerUnavailable
                         || rejection.code == .issuerFailure && rules.profiles[entry.profile].issuer.authority.signingProblem(at: Date()) != nil {
-                        return .leftAlone
+                        return .retryLater(.signer(rejection.reason))
                     }
                     return .rejected(refusal: .request(rejection), identity: identity, contents: bytes, csrSHA256: digest)
                 }
@@ -79,7 +81,7 @@ struct IssuanceWorker: Sendable {
             // signed again, and the input waits for the next look.
             guard let files = try? rules.files(for: certificate.der, profile: entry.profile) else {
                 unrecorded.keep(certificate, for: entry)
-                return .retryLater
+                return .retryLater(.encoding)
             }
             return .issued(certificate: certificate, files: files, identity: identity)
         }

@@ -118,13 +118,14 @@ final class Pipeline: Sendable {
                     continue
                 }
                 let leftBehind = publisher.publish(batch, counters: counters, state: &state)
+                let failing = !state.episodes.isEmpty
                 let finished = batch.map(\.entry)
                 // The bytes rejected inputs held go back to the budget once the batch
                 // holding them is gone, not before.
                 let held = batch.reduce(0) { $0 + $1.heldBytes }
                 batch = []
                 budget.release(held)
-                intake.finished(finished, retry: leftBehind)
+                intake.finished(finished, retry: leftBehind, failing: failing)
                 // Spares are for the next upload into an idle daemon. With several profiles,
                 // refilling each outbox's after every batch of a burst would create two files
                 // per profile on this thread, where staging would have created them beside

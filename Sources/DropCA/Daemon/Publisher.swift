@@ -71,13 +71,47 @@ struct Publisher: Sendable {
         let isFresh: Bool
     }
 
+    /// The workers' failures that left inputs for later, one episode per cause (reading
+    /// inputs: per profile), ended by a batch in which that step worked: an input issued or
+    /// republished got past the read, the ledger look-up, the signature and the encoding.
+    /// Returns whether any input was left for later.
+    private func noteWorkersFailures(_ batch: [WorkResult], state: inout State) -> Bool {
+        var failures: [FailureEpisodes.Kind: [String: (count: Int, error: String)]] = [:]
+        var workedIn: Set<Int> = []
+        for result in batch {
+            switch result.outcome {
+            case .retryLater(let cause):
+                let place = cause.kind == .readInputs ? spools[result.profile].qualifier : ""
+                let seen = failures[cause.kind]?[place]
+                failures[cause.kind, default: [:]][place] = ((seen?.count ?? 0) + 1, seen?.error ?? cause.error)
+            case .issued, .republish:
+                workedIn.insert(result.profile)
+            case .rejected, .leftAlone:
+                break
+            }
+        }
+        for (kind, places) in failures {
+            for (place, failure) in places {
+                state.episodes.failed(kind, in: place, count: failure.count, error: failure.error, log: log)
+            }
+        }
+        guard !workedIn.isEmpty else { return !failures.isEmpty }
+        for kind in [FailureEpisodes.Kind.ledgerLookups, .signCertificates, .encodeOutputs] where failures[kind] == nil {
+            state.episodes.succeeded(kind, log: log)
+        }
+        for profile in workedIn where failures[.readInputs]?[spools[profile].qualifier] == nil {
+            state.episodes.succeeded(.readInputs, in: spools[profile].qualifier, log: log)
+        }
+        return !failures.isEmpty
+    }
+
     /// Publishes one batch. Returns true when some input of it was left in the inbox by a
     /// failure (a full or read-only folder, a ledger that cannot be written): the intake
     /// loop then looks at the inbox again after a back-off, whatever `rescan_seconds` says,
     /// since nothing else would bring those inputs back.
     @discardableResult
     func publish(_ batch: [WorkResult], counters: DaemonCounters, state: inout State) -> Bool {
-        var leftBehind = batch.contains { if case .retryLater = $0.outcome { return true } else { return false } }
+        var leftBehind = noteWorkersFailures(batch, state: &state)
         let now = Date()
         // 1. Record new certificates before anything else sees them, and meanwhile, on
         // another thread, write them and any republished ones to hidden temporaries in the

@@ -17,9 +17,39 @@ struct WorkResult: Sendable {
         /// Nothing to do now: the entry vanished or changed while it was read (its own events
         /// bring it back), or shutdown began.
         case leftAlone
-        /// Nothing could be done now for a reason that passes (the ledger could not be read):
-        /// the entry stays in the inbox and the intake loop looks at the inbox again soon.
-        case retryLater
+        /// Nothing could be done now for a reason that passes (the ledger could not be read,
+        /// the CA did not sign): the entry stays in the inbox and the intake loop looks at
+        /// the inbox again after a back-off. The cause is logged once per episode.
+        case retryLater(RetryCause)
+    }
+
+    /// Why an entry was left for later: one failure episode each (``FailureEpisodes``).
+    enum RetryCause: Sendable {
+        /// The ledger could not say whether the input was issued before a crash.
+        case ledgerLookup(String)
+        /// The entry could not be read for the machine's reasons (``Intake/unavailable(_:_:)``).
+        case inputUnavailable(String)
+        /// The CA's signature failed (a token that stopped signing, a CA that ran out as it
+        /// signed). The intake loop holds every input back while the CA says why.
+        case signer(String)
+        /// The output files could not be made (OpenSSL out of memory); the certificate is kept.
+        case encoding
+
+        var kind: FailureEpisodes.Kind {
+            switch self {
+            case .ledgerLookup: .ledgerLookups
+            case .inputUnavailable: .readInputs
+            case .signer: .signCertificates
+            case .encoding: .encodeOutputs
+            }
+        }
+
+        var error: String {
+            switch self {
+            case .ledgerLookup(let why), .inputUnavailable(let why), .signer(let why): why
+            case .encoding: "OpenSSL could not encode them"
+            }
+        }
     }
 
     let entry: InboxEntry
