@@ -227,8 +227,8 @@ import Testing
 
     /// The state directory's filesystem full: no certificate can be recorded, no rejection
     /// row written. Nothing is published unrecorded, the certificate signed first is the one
-    /// published once there is room (not a second signature), and the rejection's row,
-    /// whose files had already moved, is written then too.
+    /// published once there is room (not a second signature, even across a reload with the
+    /// same CA), and the rejection's row, whose files had already moved, is written then too.
     @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(10)))
     func aFullStateFilesystemNeverReSignsAndLosesNoRow() throws {
         let daemon = try DaemonHarness(settings: ["settle_seconds": "0.5", "rescan_seconds": "0", "backdate_seconds": "0"])
@@ -249,6 +249,10 @@ import Testing
         #expect(daemon.certificate("held") == nil, "nothing is published that the ledger does not hold")
         #expect(Self.lines(daemon, containing: "cannot record new certificates") == 1)
         #expect(Self.lines(daemon, containing: "cannot record publications and rejections") == 1)
+        // A reload with the same CA meanwhile keeps the certificate signed first.
+        daemon.signal(SIGHUP)
+        try daemon.waitFor("the reload", timeout: 15) { daemon.logText.contains("configuration reloaded") }
+        Thread.sleep(forTimeInterval: 2)
 
         try FileManager.default.removeItem(atPath: filler)
         try daemon.waitForCertificates(["held"], timeout: 40)

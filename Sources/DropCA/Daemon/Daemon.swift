@@ -109,7 +109,7 @@ final class Daemon: Sendable {
             stop: { pipeline.intake.stop() },
             reload: { [self] in
                 if reload(spool: spool, caCopies: caCopies) {
-                    pipeline.issuerReplaced()
+                    pipeline.caReplaced()
                 }
                 crl?.wake()
             },
@@ -170,6 +170,7 @@ final class Daemon: Sendable {
     /// to the next file. A reload that adds or removes a profile is refused as a whole,
     /// with a line saying a restart is needed: the running daemon watches the inboxes it
     /// opened at start, and applying the rest without them would be half a reload.
+    /// Returns whether the reload brought another CA certificate.
     private func reload(spool: SpoolResources, caCopies: IssuingCACopies) -> Bool {
         _ = notifier.reloading()
         defer { _ = notifier.ready() }
@@ -212,6 +213,6 @@ final class Daemon: Sendable {
             summary += "; changes to \(restartOnly.joined(separator: ", ")) take effect at the next restart"
         }
         log.reloaded(summary)
-        return true
+        return newCA
     }
 }

@@ -77,9 +77,12 @@ final class Pipeline: Sendable {
         )
     }
 
-    /// A reload may bring another CA, policy or name rules: certificates signed under the
-    /// old ones and not yet recorded are dropped, and their inputs signed anew.
-    func issuerReplaced() {
+    /// A reload brought another CA certificate: certificates the old one signed and the
+    /// ledger could not record yet are dropped, and their inputs signed by the new one (an
+    /// outbox must not get a certificate of a CA no longer in force). Other changes (policy,
+    /// names, outputs) keep them: they were signed under the rules then in force, and a
+    /// second signature would be a second certificate for one upload.
+    func caReplaced() {
         unrecorded.removeAll()
     }
 
