@@ -75,7 +75,10 @@ enum AuthorityLoader {
             let token = try TokenKey(uri: try PKCS11URI(text), modulePath: module, pin: pin)
             return try CertificateAuthority(certificate: certificate, token: token)
         } catch let error as TokenError {
-            throw StartupError("ca.key \(text): \(error)")
+            // No token (yet), or one that does not answer: plugged in or reachable later, it
+            // is used without anyone editing anything.
+            let mayPass = error.code == .noToken || error.code == .tokenFailure
+            throw StartupError("ca.key \(text): \(error)", mayPass: mayPass)
         } catch {
             throw StartupError("\(configuration.ca.certificate), ca.key \(text): \(error)")
         }

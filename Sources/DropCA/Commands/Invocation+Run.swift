@@ -20,6 +20,10 @@ extension Invocation {
             loaded = try loadRules()
         } catch {
             for line in error.lines { log.startupFailed(line) }
+            if error.mayPass {
+                log.startupFailed("exit status 1: the unit starts dropca again (every 5 s) until the token answers")
+                return 1
+            }
             return 2
         }
         let daemon = Daemon(invocation: self, configuration: loaded.configuration, rules: loaded.rules,

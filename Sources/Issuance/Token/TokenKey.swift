@@ -317,7 +317,7 @@ public final class TokenKey: @unchecked Sendable {
             throw TokenError(.noToken, "no token matches \(uri) in \(module.path): \(known)")
         }
         guard matches.count == 1 else {
-            throw TokenError(.noToken, "\(matches.count) tokens match \(uri); add token=, serial= or slot-id= to name one")
+            throw TokenError(.badURI, "\(matches.count) tokens match \(uri); add token=, serial= or slot-id= to name one")
         }
         return first
     }
