@@ -269,6 +269,44 @@ import Testing
         #expect(notBefore.timeIntervalSince(dropped) < 4, "notBefore \(notBefore) is from a later signing (dropped \(dropped))")
     }
 
+    /// The outbox full when the daemon starts: the CA's copy (`.ca.cer`) cannot be put
+    /// there, one line says so, and once there is room it is there within seconds, with no
+    /// upload to wait for; a certificate issued then verifies against it.
+    @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(10)))
+    func aFullOutboxAtStartGetsTheCAsCopyOnceThereIsRoom() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0", "rescan_seconds": "0"])
+        try Self.mountTmpfs(daemon.outbox, size: "64k")
+        defer { Self.unmount(daemon.outbox) }
+        let filler = try Self.fill(daemon.outbox)
+        try daemon.start()
+        let copy = daemon.outbox + "/.ca.cer"
+        #expect(!FileManager.default.fileExists(atPath: copy))
+        #expect(Self.lines(daemon, containing: "cannot put the CA certificate in the outbox") == 1, "\(daemon.logText)")
+
+        try FileManager.default.removeItem(atPath: filler)
+        try daemon.waitFor("the CA's copy", timeout: 10) { FileManager.default.fileExists(atPath: copy) }
+        #expect(daemon.logText.contains("the CA certificate is in the outbox as .ca.cer now"))
+        #expect(FileManager.default.contents(atPath: copy).map { [UInt8]($0) } == (try Self.caDER(daemon)))
+        try daemon.drop("after.csr", SampleRequests.p256)
+        try daemon.waitForCertificates(["after"])
+        #expect(try daemon.stop() == 0)
+        let work = try TemporaryDirectory(prefix: "dropca-ca-copy")
+        let verified = try ExternalTool.run("sh", ["-c", "openssl x509 -inform DER -in \"$0\" -out \"$2/ca.pem\" && openssl verify -CAfile \"$2/ca.pem\" \"$1\"",
+                                                   copy, daemon.outbox + "/after.cer", work.path("")])
+        #expect(verified.succeeded, "\(verified.output)")
+        try Self.expectReconciled(daemon, issued: 1, rejected: 0)
+    }
+
+    /// The CA certificate of the development CA the harness uses, in DER.
+    static func caDER(_ daemon: DaemonHarness) throws -> [UInt8] {
+        let work = try TemporaryDirectory(prefix: "dropca-ca-der")
+        let result = try ExternalTool.run("openssl", ["x509", "-in", daemon.root + "/ca/ca.pem", "-outform", "DER", "-out", work.path("ca.der")])
+        guard result.succeeded, let der = FileManager.default.contents(atPath: work.path("ca.der")) else {
+            throw HarnessError("openssl x509: \(result.output)")
+        }
+        return [UInt8](der)
+    }
+
     /// The outbox remounted read-only while certificates wait in it: they are published
     /// once it is writable again, and at the stop no temporary of ours is left in it.
     @Test(.enabled(if: isRoot, "mounting a tmpfs needs root"), .timeLimit(.minutes(10)))

@@ -4,7 +4,8 @@ import Synchronization
 
 /// The CA certificate every outbox holds for its appliances (``Outbox/issuingCAName``):
 /// written at start and after a reload that brings another CA, and — for an outbox that
-/// could not take it then (full, read-only) — again after each batch until it can. One
+/// could not take it then (full, read-only) — again after each batch, and every second
+/// while idle, until it can. One
 /// line when a profile's copy cannot be written, one when it is written after all, as for
 /// any other failing write.
 final class IssuingCACopies: Sendable {
@@ -39,7 +40,7 @@ final class IssuingCACopies: Sendable {
             return true
         } catch {
             if !retrying {
-                log.failure("cannot put the CA certificate in the outbox\(spool.qualifier) as \(Outbox.issuingCAName): \(error); trying again after each batch")
+                log.failure("cannot put the CA certificate in the outbox\(spool.qualifier) as \(Outbox.issuingCAName): \(error); trying again until it can")
             }
             return false
         }

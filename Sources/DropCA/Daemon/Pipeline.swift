@@ -118,6 +118,9 @@ final class Pipeline: Sendable {
                 if batch.isEmpty {
                     if results.isClosedAndEmpty { break }
                     publisher.retryPending(&state)
+                    // Idle: an outbox that could not take the CA's copy gets it without
+                    // waiting for an upload (at most once a second, the wait above).
+                    caCopies?.retry(rulesBox.rules.authority)
                     continue
                 }
                 let leftBehind = publisher.publish(batch, counters: counters, state: &state)
