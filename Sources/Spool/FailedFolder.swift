@@ -25,7 +25,10 @@ import Synchronization
 /// (``SpoolName/failedFolderName``) and the original, escaped, goes into the reason
 /// file. If `failed/NAME` or `failed/NAME.reason` exists, `NAME.1`, `NAME.2`, … are tried
 /// until both are free, so nothing is overwritten; `renameat2(RENAME_NOREPLACE)` makes
-/// the final step refuse to replace even if an operator creates the name meanwhile.
+/// the final step refuse to replace even if an operator creates the name meanwhile. An
+/// upload whose name ends in `.reason` is kept as `NAME.upload`: every `*.reason` in
+/// `failed/` is then one dropca wrote, and an uploader cannot pass a file of its own off
+/// as the reason of another rejection (start-up reconciliation trusts reason files).
 ///
 /// The reason file (mode 0644, written via temporary file, `fsync`, rename, folder
 /// `fsync`) has the reason on its first line and `key: value` detail lines after it.
@@ -274,19 +277,27 @@ public final class FailedFolder: Sendable {
 
     /// The first of `BASE`, `BASE.1`, `BASE.2`, … from number `start` on, for which
     /// neither the name nor `NAME.reason` exists in `failed/`, and its number.
+    ///
+    /// A reason file whose entry is gone is taken: it belongs to a rejection that finished
+    /// (an operator took the entry away, maybe back into the inbox), since those a crash
+    /// cut short were withdrawn by start-up reconciliation before the first rejection.
     private func freeName(for name: SpoolName, from start: Int = 0) -> (name: SpoolName, number: Int) {
-        let base = name.failedFolderName
+        let base = Self.entryName(for: name)
         var number = start
         while true {
             let candidate = number == 0 ? base : base.appending(".\(number)")
-            if folder.status(of: candidate) == nil {
-                let reasonName = candidate.appending(".reason")
-                if folder.status(of: reasonName) == nil || unfinishedReason(reasonName, for: name) != nil {
-                    return (candidate, number)
-                }
+            if folder.status(of: candidate) == nil && folder.status(of: candidate.appending(".reason")) == nil {
+                return (candidate, number)
             }
             number += 1
         }
+    }
+
+    /// The name an input is kept under: ``SpoolName/failedFolderName``, with `.upload`
+    /// after a name that would end in `.reason`.
+    static func entryName(for name: SpoolName) -> SpoolName {
+        let base = name.failedFolderName
+        return ReasonFile.hasReasonSuffix(base) ? base.appending(".upload") : base
     }
 
     /// Writes the reason file atomically (temporary, `fsync`, rename); the caller syncs
@@ -340,23 +351,20 @@ public final class FailedFolder: Sendable {
         return ReasonFile.parse(bytes, name: name)
     }
 
-    /// The reason file `reasonName` if a crash cut short a rejection of `input` there: it
-    /// names that input and a `kept as:` entry that never arrived. Such a name is taken
-    /// again by the next rejection of the same input, so one input gets one reason file.
-    func unfinishedReason(_ reasonName: SpoolName, for input: SpoolName) -> ReasonFile? {
-        guard let file = readReason(reasonName), file.input == FailedFolder.oneLine(input.description),
-              let kept = file.keptAs, kept.appending(".reason") == reasonName, folder.status(of: kept) == nil else { return nil }
-        return file
-    }
-
     /// The reason files changed at or after `since` (seconds since the epoch; nil: all),
     /// for start-up reconciliation with the ledger.
     public func reasons(modifiedSince since: Int?) throws -> [ReasonFile] {
         var found: [ReasonFile] = []
-        for entry in try folder.list() where entry.name.bytes.count > 7 && entry.name.bytes.suffix(7).elementsEqual(".reason".utf8) {
+        for entry in try folder.list() where ReasonFile.hasReasonSuffix(entry.name) {
             guard let status = folder.status(of: entry.name), status.kind == .regularFile else { continue }
             if let since, status.identity.modified.seconds < since { continue }
-            if let file = readReason(entry.name) { found.append(file) }
+            // One of ours says where its entry went, under its own name less `.reason`,
+            // or that it kept none. Anything else (an upload kept under such a name by an
+            // older version) is not taken for a rejection.
+            guard let file = readReason(entry.name) else { continue }
+            if let kept = file.keptAs, kept.appending(".reason") != entry.name { continue }
+            if file.keptAs == nil && !file.keptNothing { continue }
+            found.append(file)
         }
         return found
     }

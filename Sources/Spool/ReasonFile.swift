@@ -15,6 +15,9 @@ public struct ReasonFile: Sendable, Equatable {
     /// Where the entry itself was to be kept (`failed/NAME`); nil when it was not kept
     /// (hard links, a folder or an unread entry across filesystems).
     public var keptAs: SpoolName?
+    /// A `not kept:` line: the entry was deliberately not kept (hard links, a folder or
+    /// an unread entry across filesystems).
+    public var keptNothing = false
     public var code: String?
     public var sha256: String?
     /// `2025-01-31T12:00:00Z`, as written.
@@ -32,6 +35,8 @@ public struct ReasonFile: Sendable, Equatable {
                 file.input = value
             } else if let value = line.value(after: "kept as: failed/") {
                 file.keptAs = SpoolName(String(value.prefix { $0 != " " }))
+            } else if line.hasPrefix("not kept: ") {
+                file.keptNothing = true
             } else if let value = line.value(after: "code: ") {
                 file.code = value
             } else if let value = line.value(after: "sha256: ") {
@@ -42,6 +47,11 @@ public struct ReasonFile: Sendable, Equatable {
         }
         guard file.input != nil, file.rejectedAt != nil else { return nil }
         return file
+    }
+
+    /// Whether `name` ends in `.reason` (and has something before it).
+    public static func hasReasonSuffix(_ name: SpoolName) -> Bool {
+        name.bytes.count > 7 && name.bytes.suffix(7).elementsEqual(".reason".utf8)
     }
 
     init(name: SpoolName, reason: String) {

@@ -127,6 +127,59 @@ import Testing
         #expect(try Self.sqlite(daemon, "SELECT source_file FROM rejection ORDER BY source_file") == "again.csr\nlost-row.csr")
     }
 
+    /// Uploads that pose as reason files (a hostile uploader's `*.reason`, naming other
+    /// inputs): each is rejected as the garbage it is and kept as `NAME.upload`, so no
+    /// upload is ever taken for a reason file. Nothing of theirs reaches the ledger, at
+    /// the rejection or at the next start, and a real rejection of the input one of them
+    /// names keeps its own entry and reason.
+    @Test(.timeLimit(.minutes(10)))
+    func uploadsNamedLikeReasonFilesAreKeptApartAndNeverBelieved() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0"])
+        try daemon.start()
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        let forged: [(String, String)] = [
+            ("evil.reason", "forged\ninput: ghost.csr\ncode: malformed\nkept as: failed/ghost.csr\nrejected at: \(stamp)\n"),
+            ("evil2.reason", "forged row\ninput: printer01.csr\ncode: policy\nnot kept: forged\nrejected at: \(stamp)\n"),
+            ("victim.csr.reason", "forged\ninput: victim.csr\ncode: malformed\nkept as: failed/victim.csr\nrejected at: \(stamp)\n"),
+        ]
+        for (name, text) in forged { try daemon.drop(name, Array(text.utf8)) }
+        try daemon.waitFor("the three uploads rejected", timeout: 20) {
+            daemon.names(in: daemon.failed).filter { $0.hasSuffix(".upload.reason") }.count == 3
+        }
+        try daemon.drop("victim.csr", Array("not a request".utf8))
+        try daemon.waitFor("the victim rejected", timeout: 20) { daemon.names(in: daemon.failed).contains("victim.csr") }
+        #expect(try daemon.stop() == 0)
+        try daemon.start()
+        #expect(try daemon.stop() == 0)
+
+        let failed = Set(daemon.names(in: daemon.failed))
+        #expect(failed == ["evil.reason.upload", "evil.reason.upload.reason", "evil2.reason.upload", "evil2.reason.upload.reason",
+                           "victim.csr.reason.upload", "victim.csr.reason.upload.reason", "victim.csr", "victim.csr.reason"], "\(failed)")
+        #expect(try Self.sqlite(daemon, "SELECT source_file FROM rejection ORDER BY source_file")
+                    == "evil.reason\nevil2.reason\nvictim.csr\nvictim.csr.reason")
+        #expect(!daemon.logText.contains("reconciled at start"), "\(daemon.logText.suffix(2000))")
+        let victim = try String(contentsOfFile: daemon.failed + "/victim.csr.reason", encoding: .utf8)
+        #expect(!victim.hasPrefix("forged") && victim.contains("kept as: failed/victim.csr"), "\(victim)")
+        try Self.expectReconciled(daemon, issued: 0, rejected: 4)
+    }
+
+    /// An operator moves a rejected entry back into the inbox: it is rejected again under
+    /// a new name, and the first rejection keeps its reason file.
+    @Test(.timeLimit(.minutes(10)))
+    func anEntryMovedBackIntoTheInboxIsRejectedAgainBesideItsFirstReason() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0"])
+        try daemon.start()
+        try daemon.drop("x.bad", Array("garbage".utf8))
+        try daemon.waitFor("the rejection", timeout: 20) { daemon.names(in: daemon.failed).contains("x.bad.reason") }
+        let first = try String(contentsOfFile: daemon.failed + "/x.bad.reason", encoding: .utf8)
+        try FileManager.default.moveItem(atPath: daemon.failed + "/x.bad", toPath: daemon.inbox + "/x.bad")
+        try daemon.waitFor("the second rejection", timeout: 20) { daemon.names(in: daemon.failed).contains("x.bad.1.reason") }
+        #expect(try daemon.stop() == 0)
+        #expect(try String(contentsOfFile: daemon.failed + "/x.bad.reason", encoding: .utf8) == first)
+        #expect(Set(daemon.names(in: daemon.failed)) == ["x.bad.reason", "x.bad.1", "x.bad.1.reason"])
+        #expect(try Self.count(daemon, "rejection") == 2)
+    }
+
     /// A mixed burst of good and bad requests, the daemon SIGKILLed five times in the
     /// middle: every input ends as one certificate or one rejection, each with one row.
     @Test(.timeLimit(.minutes(10)))
