@@ -12,6 +12,21 @@ extension Ledger {
         }
     }
 
+    /// The serials among ``unpublished()`` that a later issuance for the same inbox name
+    /// (same profile) has superseded: their input was replaced by another upload before
+    /// they reached the outbox, so the outbox's file of that name is, or will be, the later
+    /// one's. Recovery must not put such a certificate over it.
+    public func supersededUnpublishedSerials() throws -> Set<String> {
+        try read { db in
+            Set(try String.fetchAll(db, sql: """
+                SELECT old.serial FROM issuance AS old
+                WHERE old.published_at IS NULL AND EXISTS (
+                    SELECT 1 FROM issuance AS later
+                    WHERE later.profile = old.profile AND later.source_file = old.source_file AND later.rowid > old.rowid)
+                """))
+        }
+    }
+
     /// The unpublished certificate issued for this input, if any. Both the name and the digest
     /// must match: a new request uploaded under an old name is new work, not a retry.
     ///

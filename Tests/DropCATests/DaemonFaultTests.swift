@@ -180,6 +180,35 @@ import Testing
         #expect(try Self.count(daemon, "rejection") == 2)
     }
 
+    /// A certificate recorded but not published (a crash before its mark), whose request
+    /// the appliance then replaced with a new one under the same name: the new request is
+    /// issued and published, and no later start puts the old certificate over it.
+    @Test(.timeLimit(.minutes(10)))
+    func aReplacedRequestsUndeliveredCertificateNeverOverwritesTheNewOne() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0"])
+        try daemon.start()
+        try daemon.drop("a.csr", SampleRequests.p256)
+        try daemon.waitForCertificates(["a"])
+        #expect(try daemon.stop() == 0)
+        let old = try Self.sqlite(daemon, "SELECT serial FROM issuance")
+        _ = try Self.sqlite(daemon, "UPDATE issuance SET published_at = NULL")
+        try FileManager.default.removeItem(atPath: daemon.outbox + "/a.cer")
+        // The appliance's new key, under the same name, before the next start.
+        let replacement = SampleRequests.make(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"], subject: "/CN=appliance.example")
+        try daemon.drop("a.csr", replacement)
+        try daemon.start()
+        try daemon.waitForCertificates(["a"])
+        #expect(try daemon.stop() == 0)
+        let new = try Self.sqlite(daemon, "SELECT serial FROM issuance WHERE serial != '\(old)'")
+        try daemon.start()
+        #expect(try daemon.stop() == 0)
+
+        let published = try LedgerReconciliation.serial(ofCertificate: try #require(daemon.certificate("a")))
+        #expect(published == LedgerReconciliation.significant(new), "the outbox holds the replaced request's certificate")
+        #expect(daemon.logText.contains("serial \(old) for a.csr was never delivered"), "\(daemon.logText.suffix(2000))")
+        #expect(try Self.count(daemon, "issuance WHERE published_at IS NULL") == 0)
+    }
+
     /// A mixed burst of good and bad requests, the daemon SIGKILLed five times in the
     /// middle: every input ends as one certificate or one rejection, each with one row.
     @Test(.timeLimit(.minutes(10)))

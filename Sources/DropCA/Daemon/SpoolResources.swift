@@ -71,10 +71,22 @@ struct SpoolResources: Sendable {
     /// bytes again is harmless), every file of their profile's outputs, and mark them.
     /// Those whose input is still there are found by the workers, which publish them again
     /// instead of issuing anew.
+    ///
+    /// One whose input a later upload under the same name replaced is not published: the
+    /// outbox file of that name is the later certificate's. It is marked, so that it is
+    /// not looked at again, and logged as never delivered.
     func recoverUnpublished(rules: IssuanceRules) {
-        let unpublished: [IssuanceRecord]
+        var unpublished: [IssuanceRecord]
         do {
             unpublished = try ledger.unpublished()
+            let superseded = try ledger.supersededUnpublishedSerials()
+            if !superseded.isEmpty {
+                try ledger.markPublished(serials: Array(superseded), at: Date())
+                for record in unpublished where superseded.contains(record.serial) {
+                    log.failure("serial \(record.serial) for \(record.sourceFile)\(record.profile == Configuration.Profile.defaultName ? "" : " (profile \(record.profile))") was never delivered: a later upload under that name replaced its request before it reached the outbox, and that one's certificate is the one published")
+                }
+                unpublished.removeAll { superseded.contains($0.serial) }
+            }
         } catch {
             log.failure("cannot recover unpublished certificates: \(error)")
             return
