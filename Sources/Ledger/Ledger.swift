@@ -190,7 +190,9 @@ public final class Ledger: Sendable {
         } catch let error as LedgerError {
             throw error
         } catch let error as DatabaseError {
-            throw LedgerError(.cannotOpen, "cannot open the ledger at \(path): \(error.oneLine)", path: path)
+            let passing: [ResultCode] = [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_NOMEM]
+            throw LedgerError(.cannotOpen, "cannot open the ledger at \(path): \(error.oneLine)", path: path,
+                              passing: passing.contains(error.resultCode.primaryResultCode))
         } catch {
             throw LedgerError(.cannotOpen, "cannot open the ledger at \(path): \(error)", path: path)
         }

@@ -34,16 +34,31 @@ public struct LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case storage
     }
 
+    /// Whether the cause may pass by itself: a lock another process holds, a full disk,
+    /// an I/O error, memory (``storage``, or ``cannotOpen`` for one of those). The daemon
+    /// exits 1 for such a ledger at start (restarted), 2 for one it refuses (not).
+    public var mayPass: Bool {
+        code == .storage || (code == .cannotOpen && passing)
+    }
+
     public let code: Code
     /// One line, no trailing period, naming the ledger file.
     public let message: String
     /// The ledger file concerned.
     public let path: String
 
+    /// Set for a ``cannotOpen`` whose SQLite cause passes (``mayPass``).
+    let passing: Bool
+
     public init(_ code: Code, _ message: String, path: String) {
+        self.init(code, message, path: path, passing: false)
+    }
+
+    init(_ code: Code, _ message: String, path: String, passing: Bool) {
         self.code = code
         self.message = message
         self.path = path
+        self.passing = passing
     }
 
     public var description: String { "LedgerError.\(code.rawValue): \(message)" }

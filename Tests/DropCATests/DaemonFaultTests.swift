@@ -209,6 +209,35 @@ import Testing
         #expect(try Self.count(daemon, "issuance WHERE published_at IS NULL") == 0)
     }
 
+    /// A rejection whose row a crash took, and a ledger another process holds locked for
+    /// writes at the next start: the start ends with exit 1 (a cause that passes, so the
+    /// unit starts dropca again; exit 2 would leave the service stopped for good), before
+    /// anything is taken from the inbox; the start after the lock is gone records the row.
+    @Test(.timeLimit(.minutes(10)))
+    func aLedgerLockedAtStartEndsTheStartForARestart() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0"])
+        try daemon.start()
+        try daemon.drop("lost-row.csr", SampleRequests.rsa1024)
+        try daemon.waitFor("the rejection", timeout: 20) { daemon.names(in: daemon.failed).contains("lost-row.csr.reason") }
+        #expect(try daemon.stop() == 0)
+        _ = try Self.sqlite(daemon, "DELETE FROM rejection")
+        let holder = try Self.lockLedger(daemon, seconds: 30, writesOnly: true)
+        defer { holder.terminate() }
+        try daemon.drop("waiting.csr", SampleRequests.p256)
+        try daemon.start(waitUntilReady: false)
+        let status = try daemon.waitForExit(timeout: 60)
+        #expect(status == 1)
+        #expect(daemon.logText.contains("database is locked; exit status 1: a restart tries again"), "\(daemon.logText.suffix(2000))")
+        #expect(daemon.names(in: daemon.inbox) == ["waiting.csr"])
+        holder.terminate()
+        holder.waitUntilExit()
+        try daemon.start()
+        try daemon.waitFor("the reconciliation line", timeout: 10) { daemon.logText.contains("reconciled at start: 1 rejections recorded") }
+        try daemon.waitForCertificates(["waiting"])
+        #expect(try daemon.stop() == 0)
+        try Self.expectReconciled(daemon, issued: 1, rejected: 1)
+    }
+
     /// A mixed burst of good and bad requests, the daemon SIGKILLed five times in the
     /// middle: every input ends as one certificate or one rejection, each with one row.
     @Test(.timeLimit(.minutes(10)))
@@ -478,13 +507,13 @@ import Testing
 
     /// A real second process (Python's sqlite3) holding `BEGIN EXCLUSIVE` on the ledger for
     /// `seconds`; returns once the lock is held.
-    static func lockLedger(_ daemon: DaemonHarness, seconds: Int) throws -> Process {
+    static func lockLedger(_ daemon: DaemonHarness, seconds: Int, writesOnly: Bool = false) throws -> Process {
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         holder.arguments = ["-c", """
             import sqlite3, sys, time
             db = sqlite3.connect(sys.argv[1], isolation_level=None)
-            db.execute("BEGIN EXCLUSIVE")
+            db.execute("\(writesOnly ? "BEGIN IMMEDIATE" : "BEGIN EXCLUSIVE")")
             print("locked", flush=True)
             time.sleep(\(seconds))
             db.execute("COMMIT")

@@ -54,8 +54,8 @@ final class Daemon: Sendable {
             if case .held = failure { return 2 }
             return 1
         } catch let refusal as LedgerRefusal {
-            log.startupFailed(refusal.description)
-            return 2
+            log.startupFailed(refusal.description + (refusal.mayPass ? "; exit status 1: a restart tries again" : ""))
+            return refusal.mayPass ? 1 : 2
         } catch let shared as SpoolResources.SharedFolder {
             // A configuration a restart cannot fix, as a configuration that does not load.
             log.startupFailed(shared.description)
@@ -65,7 +65,12 @@ final class Daemon: Sendable {
             return 1
         }
         spool.recoverUnpublished(rules: rulesBox.rules)
-        RejectionReconciliation.reconcile(spool.profiles, ledger: spool.ledger, log: log)
+        do {
+            try RejectionReconciliation.reconcile(spool.profiles, ledger: spool.ledger, log: log)
+        } catch {
+            log.startupFailed("\(error.description); exit status 1: a restart tries again, and nothing is taken from the inbox before it has worked")
+            return 1
+        }
         let caCopies = IssuingCACopies(spools: spool.profiles, log: log)
         caCopies.publish(rulesBox.rules.authority)
 

@@ -41,24 +41,42 @@ struct RejectionReconciliation {
         var withdrawnReasons = 0
     }
 
+    /// The ledger could not be read or written while reconciling: the daemon must not
+    /// start, since a later start would read only reason files from near the newest row
+    /// by then and never see these again. Exit 1: a restart tries again (a locked ledger,
+    /// a full state filesystem pass).
+    struct LedgerUnavailable: Error, CustomStringConvertible {
+        let description: String
+    }
+
     /// Every profile's `failed/` against the ledger, from one reading of its newest row.
-    static func reconcile(_ profiles: [ProfileSpool], ledger: Ledger, log: DaemonLog) {
+    /// A profile's `failed/` that cannot be read or changed is logged and left (its own
+    /// trouble); a ledger that cannot be read or written stops the start.
+    static func reconcile(_ profiles: [ProfileSpool], ledger: Ledger, log: DaemonLog) throws(LedgerUnavailable) {
         let latest: Date?
         do {
             latest = try ledger.latestRejectionTime()
         } catch {
-            log.failure("cannot reconcile failed/ with the ledger: \(error)")
-            return
+            throw LedgerUnavailable(description: "cannot reconcile failed/ with the ledger: \(error)")
         }
         for profile in profiles {
-            RejectionReconciliation(failed: profile.failed, profile: profile.name, ledger: ledger, log: log).run(newestRecorded: latest)
+            try RejectionReconciliation(failed: profile.failed, profile: profile.name, ledger: ledger, log: log).run(newestRecorded: latest)
         }
     }
 
     /// `latest`: the newest rejection the ledger held before any reconciliation.
     @discardableResult
-    func run(newestRecorded latest: Date?) -> Outcome {
+    func run(newestRecorded latest: Date?) throws(LedgerUnavailable) -> Outcome {
         var outcome = Outcome()
+        let which = profile == Configuration.Profile.defaultName ? "failed/" : "failed/ of profile \(profile)"
+        /// A ledger call: its failure ends the start rather than the profile's run.
+        func fromLedger<T>(_ body: () throws -> T) throws -> T {
+            do {
+                return try body()
+            } catch {
+                throw LedgerUnavailable(description: "cannot reconcile \(which) with the ledger: \(error)")
+            }
+        }
         do {
             let since = latest.map { $0.addingTimeInterval(-Self.slack) }
             let reasons = try failed.reasons(modifiedSince: since.map { Int($0.timeIntervalSince1970) })
@@ -70,7 +88,7 @@ struct RejectionReconciliation {
             // What the ledger has, as a multiset: one input rejected twice in a second has
             // two rows and two reason files.
             var recorded: [Key: Int] = [:]
-            for row in try ledger.rejections(since: oldest.map { $0.addingTimeInterval(-Self.slack) } ?? .distantPast)
+            for row in try fromLedger({ try ledger.rejections(since: oldest.map { $0.addingTimeInterval(-Self.slack) } ?? .distantPast) })
             where row.profile == profile {
                 recorded[Key(row), default: 0] += 1
             }
@@ -97,15 +115,15 @@ struct RejectionReconciliation {
                 missing.append(record)
             }
             if !missing.isEmpty {
-                try ledger.recordRejected(missing)
+                try fromLedger { try ledger.recordRejected(missing) }
                 outcome.restoredRows = missing.count
             }
             if outcome != Outcome() {
-                let which = profile == Configuration.Profile.defaultName ? "failed/" : "failed/ of profile \(profile)"
                 log.reconciled("\(which) and the ledger reconciled at start: \(outcome.restoredRows) rejections recorded from their reason files, \(outcome.withdrawnReasons) reasons of rejections that never finished withdrawn")
             }
+        } catch let unavailable as LedgerUnavailable {
+            throw unavailable
         } catch {
-            let which = profile == Configuration.Profile.defaultName ? "failed/" : "failed/ of profile \(profile)"
             log.failure("cannot reconcile \(which) with the ledger: \(error)")
         }
         return outcome

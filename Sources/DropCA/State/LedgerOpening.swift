@@ -2,9 +2,12 @@ import Foundation
 import Ledger
 
 /// Why `dropca run` will not use the ledger it found: one line naming the file; the daemon
-/// exits 2, as for a configuration it cannot use (restarting cannot fix either).
+/// exits 2, as for a configuration it cannot use (restarting cannot fix either), or 1 when
+/// the cause may pass (`mayPass`: the ledger locked by another process, a full disk), so
+/// that the unit starts it again.
 struct LedgerRefusal: Error, Sendable, CustomStringConvertible {
     let description: String
+    var mayPass = false
 }
 
 /// How `dropca run` gets its ledger, once it holds the instance lock: the ledger it finds,
@@ -48,7 +51,7 @@ enum LedgerOpening {
             do {
                 identity = try ledger.identity()
             } catch {
-                throw LedgerRefusal(description: "\(error)")
+                throw LedgerRefusal(description: "\(error)", mayPass: (error as? LedgerError)?.mayPass ?? false)
             }
             // A ledger from before ids has one now (the v3 migration); any other change
             // means the file was swapped between the look and the open.
@@ -72,7 +75,7 @@ enum LedgerOpening {
         do {
             identity = try ledger.identity()
         } catch {
-            throw LedgerRefusal(description: "\(error)")
+            throw LedgerRefusal(description: "\(error)", mayPass: (error as? LedgerError)?.mayPass ?? false)
         }
         guard let identity else {
             throw LedgerRefusal(description: "the ledger \(path) was made without an id")
@@ -85,7 +88,7 @@ enum LedgerOpening {
         do {
             return try Ledger(path: path)
         } catch {
-            throw LedgerRefusal(description: (error as? LedgerError)?.message ?? "\(error)")
+            throw LedgerRefusal(description: (error as? LedgerError)?.message ?? "\(error)", mayPass: (error as? LedgerError)?.mayPass ?? false)
         }
     }
 
