@@ -295,6 +295,9 @@ import Testing
         #expect(try daemon.stop() == 0)
         #expect(daemon.logText.contains("dropca stopped: issued 0, published again \(count), rejected 0"), "\(daemon.logText)")
         #expect(Self.lines(daemon, containing: "again: serial") == count)
+        // Each has its one `issued` record, with its fields, though it came from the ledger.
+        #expect(Self.lines(daemon, containing: "dropca: issued box-") == count, "\(daemon.logText.suffix(3000))")
+        #expect(Self.lines(daemon, containing: "published from the ledger) csr_sha256=") == count)
         try Self.expectReconciled(daemon, issued: count, rejected: 0)
     }
 

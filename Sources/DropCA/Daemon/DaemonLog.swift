@@ -80,9 +80,22 @@ struct DaemonLog: Sendable {
         log(.requestRejected, "rejected \(file): \(reason)", metadata)
     }
 
-    func republished(file: String, profile: String = Configuration.Profile.defaultName, serial: String) {
-        log(.republishedAfterCrash, "published \(Self.named(file, profile: profile)) again: serial \(serial) was issued before an interruption", [
-            "file": "\(file)", "serial": "\(serial)", "profile": "\(profile)",
+    /// A certificate recorded before and published now from the ledger (after a failed
+    /// publication or a crash). Its `issued` record was never logged — that happens once a
+    /// certificate is published — so it is logged now, from the ledger's row, followed by
+    /// the line that says where it came from: every certificate delivered has exactly one
+    /// `issued` record in the journal.
+    func republished(_ record: IssuanceRecord) {
+        let file = record.sourceFile, profile = record.profile
+        let notAfter = Self.timestamp(record.notAfter)
+        let who = record.subject.isEmpty ? record.sans.joined(separator: ", ") : record.subject
+        log(.certificateIssued, "issued \(Self.named(file, profile: profile)): serial \(record.serial) for \(who), valid until \(notAfter) (signed at \(Self.timestamp(record.issuedAt)), published from the ledger)", [
+            "file": "\(file)", "serial": "\(record.serial)", "subject": "\(record.subject)",
+            "sans": .array(record.sans.map { .string($0) }), "not_after": "\(notAfter)",
+            "csr_sha256": "\(record.csrSHA256)", "profile": "\(profile)", "published_from_ledger": "true",
+        ])
+        log(.republishedAfterCrash, "published \(Self.named(file, profile: profile)) again: serial \(record.serial) was issued before an interruption", [
+            "file": "\(file)", "serial": "\(record.serial)", "profile": "\(profile)",
         ])
     }
 

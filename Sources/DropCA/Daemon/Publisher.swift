@@ -322,7 +322,7 @@ struct Publisher: Sendable {
         var republished = 0
         for result in batch where publishedEntries.contains(result.entry) {
             guard case .republish(let record, _, _) = result.outcome else { continue }
-            log.republished(file: result.name.description, profile: spools[result.profile].name, serial: record.serial)
+            log.republished(record)
             republished += 1
         }
         for item in rejected {

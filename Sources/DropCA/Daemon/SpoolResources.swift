@@ -103,7 +103,7 @@ struct SpoolResources: Sendable {
                 }
                 _ = try spool.outbox.publish(files: items)
                 try ledger.markPublished(serials: pending.map(\.serial), at: Date())
-                for record in pending { log.republished(file: record.sourceFile, profile: spool.name, serial: record.serial) }
+                for record in pending { log.republished(record) }
             } catch {
                 log.failure("cannot recover \(pending.count) unpublished certificates\(spool.qualifier): \(error)")
             }
