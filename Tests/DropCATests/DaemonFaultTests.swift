@@ -443,6 +443,35 @@ import Testing
         try Self.expectReconciled(daemon, issued: 6, rejected: 0)
     }
 
+    /// An append-only failed/ (`chattr +a`): no reason file can be renamed into place, nor
+    /// its temporary removed, so each try leaves one. They wait in the inbox, one line says
+    /// so, and once failed/ takes writes again every one ends there with its reason, and the
+    /// temporaries go at once, not only at the next start.
+    @Test(.enabled(if: isRoot, "chattr needs root"), .timeLimit(.minutes(10)))
+    func anAppendOnlyFailedFolderLeavesNoTemporariesOnceItRecovers() throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0", "rescan_seconds": "0"])
+        try daemon.start()
+        let locked = try ExternalTool.run("chattr", ["+a", daemon.failed])
+        try #require(locked.succeeded, "\(locked.output)")
+        defer { _ = try? ExternalTool.run("chattr", ["-a", daemon.failed]) }
+        for index in 0..<5 { try daemon.drop("bad-\(index).csr", Array("garbage \(index)".utf8)) }
+        try daemon.waitFor("the failed rejection", timeout: 15) { daemon.logText.contains("cannot move rejected requests to failed/") }
+        Thread.sleep(forTimeInterval: 3)
+        func temporaries() -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: daemon.failed)) ?? []).filter { $0.hasPrefix(".dropca-") && $0.hasSuffix(".tmp") }.count
+        }
+        #expect(temporaries() > 0, "the fault this test is about did not happen")
+        #expect(daemon.names(in: daemon.inbox).count == 5)
+
+        _ = try ExternalTool.run("chattr", ["-a", daemon.failed])
+        try daemon.waitFor("every rejection", timeout: 40) { daemon.names(in: daemon.inbox).isEmpty }
+        try daemon.waitFor("the recovery line", timeout: 10) { daemon.logText.contains("can move rejected requests to failed/ again") }
+        #expect(temporaries() == 0, "temporaries left while running")
+        #expect(try daemon.stop() == 0)
+        #expect(Self.lines(daemon, containing: "cannot move rejected requests to failed/") == 1)
+        try Self.expectReconciled(daemon, issued: 0, rejected: 5)
+    }
+
     /// An inbox whose entries cannot be removed (an append-only folder, `chattr +a`, which
     /// holds for root too): the certificate is published but its input stays, and every
     /// retry republishes that same certificate rather than signing another; a hard-linked

@@ -157,6 +157,8 @@ final class Pipeline: Sendable {
             // the time) go at a clean stop, if the outbox takes writes again.
             _ = try? outbox.removeStaleTemporaries()
         }
+        // And those of reason files a failed rejection left in failed/.
+        for spool in publisher.spools { _ = try? spool.failed.removeStaleTemporaries() }
     }
 
     /// How many names may be out of the inbox at once: queued, being issued, or waiting

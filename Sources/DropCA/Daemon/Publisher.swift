@@ -279,7 +279,11 @@ struct Publisher: Sendable {
                 state.episodes.failed(.rejectInputs, in: spool.qualifier, count: failures.count,
                                       error: "\(failures.count) requests, first \(first)", log: log)
             } else {
+                let wasFailing = state.episodes.isOpen(.rejectInputs, in: spool.qualifier)
                 state.episodes.succeeded(.rejectInputs, in: spool.qualifier, log: log)
+                // Reason temporaries an append-only or read-only failed/ kept from being
+                // removed (one per try) go once it takes writes again, as the outbox's do.
+                if wasFailing { _ = try? spool.failed.removeStaleTemporaries() }
             }
         }
         // One fsync of each inbox that lost entries in this batch, side by side.
