@@ -160,7 +160,7 @@ public enum DropCAEvent: String, CaseIterable, Sendable {
         case .daemonStopping: "dropca is stopping after finishing in-flight files"
         case .configReloaded: "The configuration and CA were reloaded"
         case .configReloadFailed: "A reload was refused; the previous configuration stays in use"
-        case .inboxLost: "The inbox disappeared; dropca exits so systemd restarts it"
+        case .inboxLost: "A spool folder (inbox, outbox, failed/) disappeared or was replaced; dropca exits so systemd restarts it"
         case .republishedAfterCrash: "A certificate issued before a crash was published from the ledger"
         case .validityCut: "A certificate's validity was cut to the CA's notAfter"
         case .spoolOverflowRescan: "The inotify queue overflowed; the inbox is rescanned"

@@ -38,6 +38,12 @@ import Synchronization
 /// are serialised by a lock, so two of them never pick the same free name.
 public final class FailedFolder: Sendable {
     public var path: String { folder.path }
+
+    /// Why the held folder is no longer the one at its path (deleted, moved, replaced), or
+    /// nil; the daemon treats that as it treats a lost inbox.
+    public func lossReason() -> String? {
+        folder.lossReason()
+    }
     let folder: FolderHandle
     /// Held while a free name is chosen and taken; guards no data of its own.
     private let lock = Mutex(())

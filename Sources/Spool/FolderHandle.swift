@@ -27,6 +27,24 @@ final class FolderHandle: Sendable {
         close(descriptor)
     }
 
+    /// Why the held folder is no longer the one at the configured path, or nil: deleted
+    /// (no links left), moved away, or the path now leads to another folder. Names go to
+    /// the held folder whatever its path, so a folder swapped under the daemon would get
+    /// (or give) files nobody looks at.
+    func lossReason() -> String? {
+        // "the inbox folder", "the outbox folder", "the failed folder"
+        let folder = role.hasSuffix("folder") ? "the \(role)" : "the \(role) folder"
+        var held = stat()
+        guard fstat(descriptor, &held) == 0 else { return "\(folder) can no longer be examined" }
+        if held.st_nlink == 0 { return "\(folder) was deleted" }
+        var current = stat()
+        guard stat(path, &current) == 0 else { return "\(folder) was deleted or moved away" }
+        if current.st_dev != held.st_dev || current.st_ino != held.st_ino {
+            return "the \(role) path now leads to another folder"
+        }
+        return nil
+    }
+
     /// `path/name` with the name escaped, for messages.
     func display(_ name: SpoolName) -> String {
         path.hasSuffix("/") ? "\(path)\(name)" : "\(path)/\(name)"

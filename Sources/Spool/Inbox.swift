@@ -278,15 +278,7 @@ public final class Inbox: Sendable {
     /// deleted, and a path that no longer leads to the held folder means it was moved or
     /// replaced.
     public func lossReason() -> String? {
-        var held = stat()
-        guard fstat(descriptor, &held) == 0 else { return "the inbox folder can no longer be examined" }
-        if held.st_nlink == 0 { return "the inbox folder was deleted" }
-        var current = stat()
-        guard stat(path, &current) == 0 else { return "the inbox folder was deleted or moved away" }
-        if current.st_dev != held.st_dev || current.st_ino != held.st_ino {
-            return "the inbox path now leads to another folder"
-        }
-        return nil
+        folder.lossReason()
     }
 
     /// `fsync` of the inbox folder: makes removals durable (one call per batch).

@@ -31,6 +31,12 @@ import Synchronization
 /// publish at once (temporary names are random and created exclusively).
 public final class Outbox: Sendable {
     public var path: String { folder.path }
+
+    /// Why the held folder is no longer the one at its path (deleted, moved, replaced), or
+    /// nil; the daemon treats that as it treats a lost inbox.
+    public func lossReason() -> String? {
+        folder.lossReason()
+    }
     let folder: FolderHandle
 
     /// Mode of published certificates: world-readable, the folder's 2750 decides who

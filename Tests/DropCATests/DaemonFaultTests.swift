@@ -472,6 +472,32 @@ import Testing
         try Self.expectReconciled(daemon, issued: 0, rejected: 5)
     }
 
+    /// The outbox or failed/ moved away and a new, empty folder put at its path while the
+    /// daemon runs: the held folder would go on taking certificates (or rejections) that
+    /// nobody looks for there, so the run ends (exit 1) as for a lost inbox, and the next
+    /// start uses the folder now at the path.
+    @Test(.timeLimit(.minutes(10)), arguments: ["outbox", "failed"])
+    func aSpoolFolderSwappedWhileRunningEndsTheRun(_ which: String) throws {
+        let daemon = try DaemonHarness(settings: ["settle_seconds": "0"])
+        try daemon.start()
+        try daemon.drop("before.csr", SampleRequests.p256)
+        try daemon.waitForCertificates(["before"])
+        let folder = which == "outbox" ? daemon.outbox : daemon.failed
+        try FileManager.default.moveItem(atPath: folder, toPath: folder + ".old")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        #expect(try daemon.waitForExit(timeout: 15) == 1)
+        let role = which == "outbox" ? "outbox" : "failed folder"
+        #expect(daemon.logText.contains("/spool/\(which) is gone (the \(role) path now leads to another folder)"), "\(daemon.logText.suffix(1500))")
+
+        try daemon.start()
+        try daemon.drop("after.csr", SampleRequests.p256)
+        try daemon.drop("after.bad", Array("garbage".utf8))
+        try daemon.waitForCertificates(["after"])
+        try daemon.waitFor("the rejection", timeout: 20) { daemon.names(in: daemon.failed).contains("after.bad.reason") }
+        #expect(try daemon.stop() == 0)
+        #expect(FileManager.default.fileExists(atPath: daemon.outbox + "/after.cer"))
+    }
+
     /// An inbox whose entries cannot be removed (an append-only folder, `chattr +a`, which
     /// holds for root too): the certificate is published but its input stays, and every
     /// retry republishes that same certificate rather than signing another; a hard-linked

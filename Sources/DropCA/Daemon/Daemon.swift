@@ -135,6 +135,7 @@ final class Daemon: Sendable {
         // drain did) is saved as far as it can be, logged, and ends the run with 1.
         if let loss = ledgerWatch.loss ?? spool.ledger.loss() {
             if case .inboxLost(let path, let reason) = exit { log.inboxLost(path: path, reason: reason) }
+            if case .folderLost(let role, let path, let reason) = exit { log.inboxLost(path: path, reason: reason, role: role) }
             let kept = spool.ledger.preserve(after: loss, at: Date())
             do {
                 try spool.ledger.close()
@@ -160,6 +161,9 @@ final class Daemon: Sendable {
             return 0
         case .inboxLost(let path, let reason):
             log.inboxLost(path: path, reason: reason)
+            return 1
+        case .folderLost(let role, let path, let reason):
+            log.inboxLost(path: path, reason: reason, role: role)
             return 1
         case .failed(let reason):
             log.failure("stopping on an error: \(reason)")

@@ -109,8 +109,8 @@ struct DaemonLog: Sendable {
         log(.configReloadFailed, "reload refused, keeping the running configuration: \(reason)", ["reason": "\(reason)"])
     }
 
-    func inboxLost(path: String, reason: String) {
-        log(.inboxLost, "the inbox \(path) is gone (\(reason)); exiting so that systemd restarts dropca", [
+    func inboxLost(path: String, reason: String, role: String = "inbox") {
+        log(.inboxLost, "the \(role) \(path) is gone (\(reason)); exiting so that systemd restarts dropca", [
             "file": "\(path)", "reason": "\(reason)",
         ])
     }

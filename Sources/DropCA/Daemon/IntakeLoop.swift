@@ -29,12 +29,19 @@ final class IntakeLoop: Sendable {
         case stopped
         /// The inbox at `path` is gone (deleted, moved, unmounted).
         case inboxLost(path: String, reason: String)
+        /// A profile's outbox or failed folder deleted, moved or replaced.
+        case folderLost(role: String, path: String, reason: String)
         case failed(String)
     }
 
     /// One profile's inbox and the timing of its scans.
     struct Watched: Sendable {
         let inbox: Inbox
+        /// The profile's other folders, held open like the inbox: one moved or replaced
+        /// under the daemon would take certificates (or rejections) nobody looks at, so it
+        /// ends the run as a lost inbox does.
+        var outbox: Outbox? = nil
+        var failed: FailedFolder? = nil
         let settle: Duration
         /// Periodic full scan (`spool.rescan_seconds`); nil when off.
         let rescanInterval: Duration?
@@ -214,6 +221,12 @@ final class IntakeLoop: Sendable {
                 for watched in inboxes {
                     if let reason = watched.inbox.lossReason() {
                         return .inboxLost(path: watched.inbox.path, reason: reason)
+                    }
+                    if let outbox = watched.outbox, let reason = outbox.lossReason() {
+                        return .folderLost(role: "outbox", path: outbox.path, reason: reason)
+                    }
+                    if let failed = watched.failed, let reason = failed.lossReason() {
+                        return .folderLost(role: "failed folder", path: failed.path, reason: reason)
                     }
                 }
                 nextLossCheck = after + Self.lossCheckInterval

@@ -54,7 +54,8 @@ final class Pipeline: Sendable {
         self.intake = IntakeLoop(
             inboxes: spool.profiles.map { profile in
                 IntakeLoop.Watched(
-                    inbox: profile.inbox, settle: .milliseconds(Int64(profile.settings.settleSeconds * 1000)),
+                    inbox: profile.inbox, outbox: profile.outbox, failed: profile.failed,
+                    settle: .milliseconds(Int64(profile.settings.settleSeconds * 1000)),
                     rescanInterval: profile.settings.rescanSeconds > 0 ? .seconds(profile.settings.rescanSeconds) : nil)
             },
             watcher: watcher, queue: names, capacity: Self.inFlightLimit(workers: workerCount),
