@@ -236,8 +236,15 @@ public final class Ledger: Sendable {
 extension DatabaseError {
     /// SQLite's own words, without the SQL and arguments GRDB adds: those would put a whole
     /// certificate into a journal line.
+    ///
+    /// A failed backup step reports its code with the message of a connection that had no
+    /// error ("not an error"): the code's own words then, from SQLite.
     var oneLine: String {
-        let words = message ?? "SQLite error \(resultCode.rawValue)"
+        var words = message ?? ""
+        if words.isEmpty || words == "not an error" {
+            // GRDB's description of the code: "13 (database or disk is full)".
+            words = "SQLite error \(resultCode)"
+        }
         return words.replacingOccurrences(of: "\n", with: " ")
     }
 }

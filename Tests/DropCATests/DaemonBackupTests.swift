@@ -79,4 +79,23 @@ import Testing
             daemon, inputs: (0..<5).map { "kept-\($0).csr" } + ["after.csr"])
         #expect(problems.isEmpty, "\(problems)")
     }
+
+    /// A backup onto a filesystem without room for it: exit 1 with SQLite's own reason
+    /// (not the "not an error" of a connection that had none), and nothing left behind.
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func aBackupOntoAFullFilesystemSaysWhyAndLeavesNothing() throws {
+        let daemon = try DaemonHarness()
+        try daemon.start()
+        for index in 0..<40 { try daemon.drop("row-\(index).csr", SampleRequests.rsa2048) }
+        try daemon.waitForCertificates((0..<40).map { "row-\($0)" }, timeout: 60)
+        #expect(try daemon.stop() == 0)
+        let small = daemon.directory.path("small")
+        try FileManager.default.createDirectory(atPath: small, withIntermediateDirectories: true)
+        try DaemonFaultTests.mountTmpfs(small, size: "16k")
+        defer { DaemonFaultTests.unmount(small) }
+        let backup = try DropCABinary.run(["backup", "--config", daemon.config, small + "/copy.sqlite"])
+        #expect(backup.status == 1, "\(backup.output)")
+        #expect(backup.stderr.contains("database or disk is full") && !backup.stderr.contains("not an error"), "\(backup.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: small).isEmpty)
+    }
 }
