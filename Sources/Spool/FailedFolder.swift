@@ -78,10 +78,9 @@ public final class FailedFolder: Sendable {
     /// The reason file is written (and made durable) *before* the entry moves, naming the
     /// place the entry is about to take (`kept as: failed/NAME`), so that no crash or
     /// failure can leave an entry in `failed/` without its reason. A crash between the two
-    /// leaves a reason whose entry is missing while the input is still in the inbox: the
-    /// next rejection of that input takes the same name again (``unfinishedReason(_:for:)``),
-    /// and start-up reconciliation withdraws it if the input is gone
-    /// (``withdrawUnfinished(since:inbox:)``).
+    /// leaves a reason whose entry is missing while the input is still in the inbox:
+    /// start-up reconciliation withdraws it (``withdraw(_:)``) before the first rejection,
+    /// so the next rejection of that input takes the same name again.
     ///
     /// - Parameters:
     ///   - reason: one line for the operator, written as the reason file's first line.
@@ -365,14 +364,16 @@ public final class FailedFolder: Sendable {
             guard let status = folder.status(of: entry.name), status.kind == .regularFile else { continue }
             if let since, status.identity.modified.seconds < since { continue }
             // One of ours says where its entry went, under its own name less `.reason`,
-            // or that it kept none. Anything else (an upload kept under such a name by an
-            // older version) is not taken for a rejection.
+            // or that it kept none.
             guard let file = readReason(entry.name) else { continue }
             if let kept = file.keptAs, kept.appending(".reason") != entry.name { continue }
             if file.keptAs == nil && !file.keptNothing { continue }
             found.append(file)
         }
-        return found
+        // An upload an older version kept under a `*.reason` name is an entry: its own
+        // reason file (`NAME.reason.reason`, maybe outside `since`) says it was kept there.
+        // Whatever it holds, it is not a rejection's.
+        return found.filter { readReason($0.name.appending(".reason"))?.keptAs != $0.name }
     }
 
     /// Whether the entry a reason file says was kept is there.

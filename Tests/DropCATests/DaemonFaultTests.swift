@@ -161,6 +161,19 @@ import Testing
         let victim = try String(contentsOfFile: daemon.failed + "/victim.csr.reason", encoding: .utf8)
         #expect(!victim.hasPrefix("forged") && victim.contains("kept as: failed/victim.csr"), "\(victim)")
         try Self.expectReconciled(daemon, issued: 0, rejected: 4)
+
+        // What an older version left: the upload kept as failed/legacy.reason (claiming an
+        // entry failed/legacy, which an operator's file of that name seems to bear out),
+        // beside its own reason, whose row a crash took. Only the real one is recorded.
+        try "forged\ninput: ghost2.csr\ncode: malformed\nkept as: failed/legacy\nrejected at: \(stamp)\n"
+            .write(toFile: daemon.failed + "/legacy.reason", atomically: true, encoding: .utf8)
+        try Data("an operator's note".utf8).write(to: URL(fileURLWithPath: daemon.failed + "/legacy"))
+        try "not a request\ninput: legacy.reason\ncode: malformed\nkept as: failed/legacy.reason\nrejected at: \(stamp)\n"
+            .write(toFile: daemon.failed + "/legacy.reason.reason", atomically: true, encoding: .utf8)
+        try daemon.start()
+        #expect(try daemon.stop() == 0)
+        #expect(try Self.sqlite(daemon, "SELECT source_file FROM rejection ORDER BY source_file")
+                    == "evil.reason\nevil2.reason\nlegacy.reason\nvictim.csr\nvictim.csr.reason")
     }
 
     /// An operator moves a rejected entry back into the inbox: it is rejected again under

@@ -57,6 +57,10 @@ struct RejectionReconciliation {
         do {
             latest = try ledger.latestRejectionTime()
         } catch {
+            guard (error as? LedgerError)?.mayPass ?? true else {
+                log.failure("cannot reconcile failed/ with the ledger: \(error)")
+                return
+            }
             throw LedgerUnavailable(description: "cannot reconcile failed/ with the ledger: \(error)")
         }
         for profile in profiles {
@@ -69,10 +73,14 @@ struct RejectionReconciliation {
     func run(newestRecorded latest: Date?) throws(LedgerUnavailable) -> Outcome {
         var outcome = Outcome()
         let which = profile == Configuration.Profile.defaultName ? "failed/" : "failed/ of profile \(profile)"
-        /// A ledger call: its failure ends the start rather than the profile's run.
+        /// A ledger call: a failure that may pass (locked, full, I/O) ends the start rather
+        /// than the profile's run; one that would only come back (a row the ledger refuses)
+        /// is logged with the profile's other failures.
         func fromLedger<T>(_ body: () throws -> T) throws -> T {
             do {
                 return try body()
+            } catch let error as LedgerError where !error.mayPass {
+                throw error
             } catch {
                 throw LedgerUnavailable(description: "cannot reconcile \(which) with the ledger: \(error)")
             }
@@ -104,8 +112,14 @@ struct RejectionReconciliation {
                     // With a row, the rejection did finish and someone removed the entry
                     // since: the reason stays.
                     if !hasRow {
-                        try failed.withdraw(reason)
-                        outcome.withdrawnReasons += 1
+                        // One that cannot be withdrawn (failed/ read-only) stays, logged;
+                        // the rows of the others are still written below.
+                        do {
+                            try failed.withdraw(reason)
+                            outcome.withdrawnReasons += 1
+                        } catch {
+                            log.failure("cannot withdraw the unfinished reason \(reason.name) in \(which): \(error)")
+                        }
                     }
                     continue
                 }

@@ -144,10 +144,10 @@ public final class CertificateAuthority: @unchecked Sendable {
     public func signingProblem(at now: Date) -> SigningProblem? {
         // Two comparisons on the common path: the daemon asks before every file.
         if notAfter <= now {
-            return SigningProblem("the CA certificate expired on \(ISO8601DateFormatter().string(from: notAfter))", remedy: .reload)
+            return SigningProblem("the CA certificate expired on \(ISO8601DateFormatter().string(from: notAfter))", remedy: .validCA)
         }
         if notBefore > now {
-            return SigningProblem("the CA certificate is not valid before \(ISO8601DateFormatter().string(from: notBefore))", remedy: .reload)
+            return SigningProblem("the CA certificate is not valid before \(ISO8601DateFormatter().string(from: notBefore))", remedy: .validCA)
         }
         return tokenProblem
     }

@@ -7,8 +7,12 @@ public struct SigningProblem: Sendable, Equatable, CustomStringConvertible {
         /// The token is looked for again on its own, every `Duration`: waiting is enough.
         case tokenRetried(every: Duration)
         /// Only another CA or configuration helps: a CA out of its dates, or a token that
-        /// refused the PIN and is not tried again so as not to lock it.
-        case reload
+        /// refused the PIN and is not tried again so as not to lock it. What to put right
+        /// before the reload, in the operator's words ("a valid CA is loaded").
+        case reload(String)
+
+        /// A CA certificate out of its dates.
+        public static let validCA = Remedy.reload("a valid CA is loaded")
     }
 
     public let reason: String
@@ -26,8 +30,8 @@ public struct SigningProblem: Sendable, Equatable, CustomStringConvertible {
         switch remedy {
         case .tokenRetried(let interval):
             "until the token signs again (tried every \(interval.components.seconds) s)"
-        case .reload:
-            "until a valid CA is loaded (systemctl reload dropca)"
+        case .reload(let what):
+            "until \(what) (systemctl reload dropca)"
         }
     }
 }

@@ -146,7 +146,7 @@ public final class TokenKey: @unchecked Sendable {
     public var problem: SigningProblem? {
         guard let reason = currentFailure else { return nil }
         let gaveUp = state.withLock { $0.gaveUp }
-        return SigningProblem(reason, remedy: gaveUp ? .reload : .tokenRetried(every: Self.retryInterval))
+        return SigningProblem(reason, remedy: gaveUp ? .reload("ca.pin is corrected and dropca reloaded") : .tokenRetried(every: Self.retryInterval))
     }
 
     private var currentFailure: String? {
@@ -313,8 +313,12 @@ public final class TokenKey: @unchecked Sendable {
             matches.append((slot, label))
         }
         guard let first = matches.first else {
-            let known = slots.isEmpty ? "it has no token present" : "\(slots.count) token(s) present, none matches"
-            throw TokenError(.noToken, "no token matches \(uri) in \(module.path): \(known)")
+            // None at all may be one not plugged in yet; others but not this one, more
+            // likely a URI that names the wrong token (a restart would not help).
+            if slots.isEmpty {
+                throw TokenError(.noToken, "no token matches \(uri) in \(module.path): it has no token present")
+            }
+            throw TokenError(.badURI, "no token matches \(uri) in \(module.path): \(slots.count) token(s) present, none matches")
         }
         guard matches.count == 1 else {
             throw TokenError(.badURI, "\(matches.count) tokens match \(uri); add token=, serial= or slot-id= to name one")
@@ -424,7 +428,9 @@ enum ModuleRegistry {
             if !entry.initialized {
                 let result = module.initialize()
                 guard result == CKR_OK else {
-                    return .failure(TokenError(.moduleUnloadable, "the PKCS#11 module \(module.path) did not initialize: \(CryptokiResult.name(result))"))
+                    // Loaded, so a module; one that cannot reach its HSM (or, for SoftHSM2,
+                    // its token store) fails here, which may pass.
+                    return .failure(TokenError(.tokenFailure, "the PKCS#11 module \(module.path) did not initialize: \(CryptokiResult.name(result))"))
                 }
                 entry.initialized = true
                 entries[module.path] = entry
