@@ -17,15 +17,17 @@ public enum Intake: Hashable, Sendable {
     /// the inbox: the change brings its own inotify events, and it is taken again then.
     case changed
     /// Opening or reading failed for a reason that is the machine's, not the file's: out of
-    /// descriptors or memory, an I/O error (``isPassing(_:)``). Leave it in the inbox and
+    /// descriptors or memory (``isPassing(_:)``). Leave it in the inbox and
     /// take it again later; rejecting it would lose an input for a moment's trouble.
     case unavailable(Int32, String)
 
     /// `errno` values that say nothing about the file: the same read may work in a moment.
     /// `EACCES`/`EPERM` are not among them: an upload the daemon may not read is the
-    /// uploader's to fix, and stays refused.
+    /// uploader's to fix, and stays refused. Nor is `EIO`: a file on a bad sector fails
+    /// every read, and waiting for it would keep it in the inbox for ever; it is refused
+    /// (the move to failed/ reads nothing).
     public static func isPassing(_ errno: Int32) -> Bool {
-        [EMFILE, ENFILE, ENOMEM, ENOBUFS, EINTR, EAGAIN, EIO, ESTALE, ETIMEDOUT].contains(errno)
+        [EMFILE, ENFILE, ENOMEM, ENOBUFS, EINTR, EAGAIN, ESTALE, ETIMEDOUT].contains(errno)
     }
 }
 

@@ -18,6 +18,8 @@ struct FailureEpisodes {
         /// The workers' own, reported with their results (``WorkResult/RetryCause``).
         case ledgerLookups, readInputs, signCertificates, encodeOutputs
 
+        static let workers: Set<Kind> = [.ledgerLookups, .readInputs, .signCertificates, .encodeOutputs]
+
         /// What the operator reads after "cannot" / "can … again".
         var action: String {
             switch self {
@@ -51,6 +53,14 @@ struct FailureEpisodes {
     private let clock = ContinuousClock()
 
     var isEmpty: Bool { open.isEmpty }
+
+    /// Whether a write of the publisher's own is failing (not a worker's cause): what keeps
+    /// the intake loop's back-off from starting again at 1 s. A worker's episode can stay
+    /// open with nothing left to retry (the input it could not read is gone), and must not
+    /// hold the back-off up for ever.
+    var writesFailing: Bool {
+        open.keys.contains { !Kind.workers.contains($0.kind) }
+    }
 
     func isOpen(_ kind: Kind, in place: String = "") -> Bool { open[Key(kind: kind, place: place)] != nil }
 

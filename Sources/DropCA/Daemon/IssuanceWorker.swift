@@ -25,8 +25,8 @@ struct IssuanceWorker: Sendable {
         let issuer = rules.profiles[entry.profile].issuer
         // The CA ran out (or was not valid yet) after the intake loop handed this name out:
         // leave it in the inbox for when a valid CA is loaded, never reject it for that.
-        if let problem = issuer.authority.signingProblem(at: Date()) {
-            return WorkResult(entry: entry, outcome: .retryLater(.signer(problem.reason)))
+        if issuer.authority.signingProblem(at: Date()) != nil {
+            return WorkResult(entry: entry, outcome: .retryLater(.caUnusable))
         }
         let maxBytes = issuer.policy.maxCSRBytes
         let reserved = budget.reserve(maxBytes + 1)
@@ -68,9 +68,9 @@ struct IssuanceWorker: Sendable {
                     // The CA could not sign it (a token that stopped signing, a CA that ran out
                     // while it signed): not the request's fault, so it waits in the inbox
                     // like the ones the intake loop now holds back.
-                    if rejection.code == .signerUnavailable
-                        || rejection.code == .issuerFailure && rules.profiles[entry.profile].issuer.authority.signingProblem(at: Date()) != nil {
-                        return .retryLater(.signer(rejection.reason))
+                    let caSaysWhy = rules.profiles[entry.profile].issuer.authority.signingProblem(at: Date()) != nil
+                    if rejection.code == .signerUnavailable || rejection.code == .issuerFailure && caSaysWhy {
+                        return .retryLater(caSaysWhy ? .caUnusable : .signer(rejection.reason))
                     }
                     return .rejected(refusal: .request(rejection), identity: identity, contents: bytes, csrSHA256: digest)
                 }

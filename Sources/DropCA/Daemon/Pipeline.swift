@@ -125,7 +125,7 @@ final class Pipeline: Sendable {
                     continue
                 }
                 let leftBehind = publisher.publish(batch, counters: counters, state: &state)
-                let failing = !state.episodes.isEmpty
+                let failing = state.episodes.writesFailing
                 let finished = batch.map(\.entry)
                 // The bytes rejected inputs held go back to the budget once the batch
                 // holding them is gone, not before.

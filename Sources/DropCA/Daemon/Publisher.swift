@@ -73,20 +73,33 @@ struct Publisher: Sendable {
 
     /// The workers' failures that left inputs for later, one episode per cause (reading
     /// inputs: per profile), ended by a batch in which that step worked: an input issued or
-    /// republished got past the read, the ledger look-up, the signature and the encoding.
+    /// republished got past the read, the ledger look-up, the signature and the encoding;
+    /// a request rejected for its contents, or left for a later step, got past its read.
+    /// Inputs held back for a CA that cannot sign open no episode: the intake loop says
+    /// why, once (``DaemonLog/authorityUnusable(_:)``).
     /// Returns whether any input was left for later.
     private func noteWorkersFailures(_ batch: [WorkResult], state: inout State) -> Bool {
         var failures: [FailureEpisodes.Kind: [String: (count: Int, error: String)]] = [:]
+        var leftForLater = false
         var workedIn: Set<Int> = []
+        var readIn: Set<Int> = []
         for result in batch {
             switch result.outcome {
             case .retryLater(let cause):
-                let place = cause.kind == .readInputs ? spools[result.profile].qualifier : ""
-                let seen = failures[cause.kind]?[place]
-                failures[cause.kind, default: [:]][place] = ((seen?.count ?? 0) + 1, seen?.error ?? cause.error)
+                leftForLater = true
+                guard let kind = cause.kind else { continue }
+                let place = kind == .readInputs ? spools[result.profile].qualifier : ""
+                let seen = failures[kind]?[place]
+                failures[kind, default: [:]][place] = ((seen?.count ?? 0) + 1, seen?.error ?? cause.error)
+                if kind != .readInputs { readIn.insert(result.profile) }
             case .issued, .republish:
                 workedIn.insert(result.profile)
-            case .rejected, .leftAlone:
+                readIn.insert(result.profile)
+            case .rejected(_, _, let contents, _):
+                // Only a rejection of what was read proves a read; a link or a FIFO is
+                // refused without opening it.
+                if contents != nil { readIn.insert(result.profile) }
+            case .leftAlone:
                 break
             }
         }
@@ -95,14 +108,15 @@ struct Publisher: Sendable {
                 state.episodes.failed(kind, in: place, count: failure.count, error: failure.error, log: log)
             }
         }
-        guard !workedIn.isEmpty else { return !failures.isEmpty }
-        for kind in [FailureEpisodes.Kind.ledgerLookups, .signCertificates, .encodeOutputs] where failures[kind] == nil {
-            state.episodes.succeeded(kind, log: log)
-        }
-        for profile in workedIn where failures[.readInputs]?[spools[profile].qualifier] == nil {
+        for profile in readIn where failures[.readInputs]?[spools[profile].qualifier] == nil {
             state.episodes.succeeded(.readInputs, in: spools[profile].qualifier, log: log)
         }
-        return !failures.isEmpty
+        if !workedIn.isEmpty {
+            for kind in [FailureEpisodes.Kind.ledgerLookups, .signCertificates, .encodeOutputs] where failures[kind] == nil {
+                state.episodes.succeeded(kind, log: log)
+            }
+        }
+        return leftForLater
     }
 
     /// Publishes one batch. Returns true when some input of it was left in the inbox by a

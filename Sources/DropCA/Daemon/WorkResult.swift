@@ -29,16 +29,21 @@ struct WorkResult: Sendable {
         case ledgerLookup(String)
         /// The entry could not be read for the machine's reasons (``Intake/unavailable(_:_:)``).
         case inputUnavailable(String)
-        /// The CA's signature failed (a token that stopped signing, a CA that ran out as it
-        /// signed). The intake loop holds every input back while the CA says why.
+        /// The CA cannot sign and says why (``SigningProblem``): a token that stopped
+        /// signing, a CA out of its dates. The intake loop holds every input back and logs
+        /// it once; no episode of its own.
+        case caUnusable
+        /// A signature failed while the CA said nothing was wrong (a module's odd answer).
         case signer(String)
         /// The output files could not be made (OpenSSL out of memory); the certificate is kept.
         case encoding
 
-        var kind: FailureEpisodes.Kind {
+        /// Its episode; nil for one the intake loop reports itself.
+        var kind: FailureEpisodes.Kind? {
             switch self {
             case .ledgerLookup: .ledgerLookups
             case .inputUnavailable: .readInputs
+            case .caUnusable: nil
             case .signer: .signCertificates
             case .encoding: .encodeOutputs
             }
@@ -47,6 +52,7 @@ struct WorkResult: Sendable {
         var error: String {
             switch self {
             case .ledgerLookup(let why), .inputUnavailable(let why), .signer(let why): why
+            case .caUnusable: "the CA cannot sign"
             case .encoding: "OpenSSL could not encode them"
             }
         }
