@@ -83,8 +83,9 @@ struct DaemonLog: Sendable {
     /// A certificate recorded before and published now from the ledger (after a failed
     /// publication or a crash). Its `issued` record was never logged — that happens once a
     /// certificate is published — so it is logged now, from the ledger's row, followed by
-    /// the line that says where it came from: every certificate delivered has exactly one
-    /// `issued` record in the journal.
+    /// the line that says where it came from: every certificate delivered has an `issued`
+    /// record in the journal (a second only when its publication mark was lost with a stop
+    /// or crash after its first record).
     func republished(_ record: IssuanceRecord) {
         let file = record.sourceFile, profile = record.profile
         let notAfter = Self.timestamp(record.notAfter)

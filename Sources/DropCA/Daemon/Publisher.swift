@@ -332,7 +332,9 @@ struct Publisher: Sendable {
             writeLedger(writes, state: &state)
         }
 
-        let publishedEntries = Set(published.map(\.entry))
+        // Not for a profile whose inbox fsync failed: their marks wait for the next start,
+        // whose recovery publishes them again and logs their `issued` record then, once.
+        let publishedEntries = Set(published.map(\.entry).filter { !undurable.contains($0.profile) })
         for (entry, certificate) in recorded where publishedEntries.contains(entry) {
             log.issued(file: entry.name.description, profile: spools[entry.profile].name, certificate: certificate)
         }
