@@ -120,8 +120,8 @@ final class Pipeline: Sendable {
                     if results.isClosedAndEmpty { break }
                     publisher.retryPending(&state)
                     // Idle: an outbox that could not take the CA's copy gets it without
-                    // waiting for an upload (at most once a second, the wait above).
-                    caCopies?.retry(rulesBox.rules.authority)
+                    // waiting for an upload (after a back-off, ``IssuingCACopies``).
+                    caCopies?.retry(idle: true) { rulesBox.rules.authority }
                     continue
                 }
                 let leftBehind = publisher.publish(batch, counters: counters, state: &state)
@@ -140,7 +140,7 @@ final class Pipeline: Sendable {
                 if outboxes.count == 1 || names.outstanding == 0 {
                     for outbox in outboxes { outbox.keepSpares() }
                 }
-                caCopies?.retry(rulesBox.rules.authority)
+                caCopies?.retry { rulesBox.rules.authority }
             }
         }
     }
