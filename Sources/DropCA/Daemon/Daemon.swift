@@ -64,8 +64,8 @@ final class Daemon: Sendable {
             log.startupFailed("\(error)")
             return 1
         }
-        spool.recoverUnpublished(rules: rulesBox.rules)
         do {
+            try spool.recoverUnpublished(rules: rulesBox.rules)
             try RejectionReconciliation.reconcile(spool.profiles, ledger: spool.ledger, log: log)
         } catch {
             log.startupFailed("\(error.description); exit status 1: a restart tries again, and nothing is taken from the inbox before it has worked")

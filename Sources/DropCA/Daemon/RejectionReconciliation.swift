@@ -41,18 +41,10 @@ struct RejectionReconciliation {
         var withdrawnReasons = 0
     }
 
-    /// The ledger could not be read or written while reconciling: the daemon must not
-    /// start, since a later start would read only reason files from near the newest row
-    /// by then and never see these again. Exit 1: a restart tries again (a locked ledger,
-    /// a full state filesystem pass).
-    struct LedgerUnavailable: Error, CustomStringConvertible {
-        let description: String
-    }
-
     /// Every profile's `failed/` against the ledger, from one reading of its newest row.
     /// A profile's `failed/` that cannot be read or changed is logged and left (its own
     /// trouble); a ledger that cannot be read or written stops the start.
-    static func reconcile(_ profiles: [ProfileSpool], ledger: Ledger, log: DaemonLog) throws(LedgerUnavailable) {
+    static func reconcile(_ profiles: [ProfileSpool], ledger: Ledger, log: DaemonLog) throws(LedgerUnavailableAtStart) {
         let latest: Date?
         do {
             latest = try ledger.latestRejectionTime()
@@ -61,7 +53,7 @@ struct RejectionReconciliation {
                 log.failure("cannot reconcile failed/ with the ledger: \(error)")
                 return
             }
-            throw LedgerUnavailable(description: "cannot reconcile failed/ with the ledger: \(error)")
+            throw LedgerUnavailableAtStart(description: "cannot reconcile failed/ with the ledger: \(error)")
         }
         for profile in profiles {
             try RejectionReconciliation(failed: profile.failed, profile: profile.name, ledger: ledger, log: log).run(newestRecorded: latest)
@@ -70,7 +62,7 @@ struct RejectionReconciliation {
 
     /// `latest`: the newest rejection the ledger held before any reconciliation.
     @discardableResult
-    func run(newestRecorded latest: Date?) throws(LedgerUnavailable) -> Outcome {
+    func run(newestRecorded latest: Date?) throws(LedgerUnavailableAtStart) -> Outcome {
         var outcome = Outcome()
         let which = profile == Configuration.Profile.defaultName ? "failed/" : "failed/ of profile \(profile)"
         /// A ledger call: a failure that may pass (locked, full, I/O) ends the start rather
@@ -82,7 +74,7 @@ struct RejectionReconciliation {
             } catch let error as LedgerError where !error.mayPass {
                 throw error
             } catch {
-                throw LedgerUnavailable(description: "cannot reconcile \(which) with the ledger: \(error)")
+                throw LedgerUnavailableAtStart(description: "cannot reconcile \(which) with the ledger: \(error)")
             }
         }
         do {
@@ -135,7 +127,7 @@ struct RejectionReconciliation {
             if outcome != Outcome() {
                 log.reconciled("\(which) and the ledger reconciled at start: \(outcome.restoredRows) rejections recorded from their reason files, \(outcome.withdrawnReasons) reasons of rejections that never finished withdrawn")
             }
-        } catch let unavailable as LedgerUnavailable {
+        } catch let unavailable as LedgerUnavailableAtStart {
             throw unavailable
         } catch {
             log.failure("cannot reconcile \(which) with the ledger: \(error)")

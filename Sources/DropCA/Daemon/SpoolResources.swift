@@ -75,7 +75,7 @@ struct SpoolResources: Sendable {
     /// One whose input a later upload under the same name replaced is not published: the
     /// outbox file of that name is the later certificate's. It is marked, so that it is
     /// not looked at again, and logged as never delivered.
-    func recoverUnpublished(rules: IssuanceRules) {
+    func recoverUnpublished(rules: IssuanceRules) throws(LedgerUnavailableAtStart) {
         var unpublished: [IssuanceRecord]
         do {
             unpublished = try ledger.unpublished()
@@ -88,6 +88,9 @@ struct SpoolResources: Sendable {
                 unpublished.removeAll { superseded.contains($0.serial) }
             }
         } catch {
+            if (error as? LedgerError)?.mayPass ?? false {
+                throw LedgerUnavailableAtStart(description: "cannot recover unpublished certificates: \(error)")
+            }
             log.failure("cannot recover unpublished certificates: \(error)")
             return
         }
@@ -105,6 +108,9 @@ struct SpoolResources: Sendable {
                 try ledger.markPublished(serials: pending.map(\.serial), at: Date())
                 for record in pending { log.republished(record) }
             } catch {
+                if (error as? LedgerError)?.mayPass ?? false {
+                    throw LedgerUnavailableAtStart(description: "cannot recover \(pending.count) unpublished certificates\(spool.qualifier): \(error)")
+                }
                 log.failure("cannot recover \(pending.count) unpublished certificates\(spool.qualifier): \(error)")
             }
         }
