@@ -299,10 +299,12 @@ public final class TokenKey: @unchecked Sendable {
             throw TokenError(.noToken, "cannot list the tokens of \(module.path): \(CryptokiResult.name(result))")
         }
         var matches: [(CK_SLOT_ID, String)] = []
+        var initialized = 0
         for slot in slots {
             var token = CK_TOKEN_INFO()
             var slotInfo = CK_SLOT_INFO()
             guard f.getTokenInfo(slot, &token) == CKR_OK, f.getSlotInfo(slot, &slotInfo) == CKR_OK else { continue }
+            if token.flags & CK_FLAGS(CKF_TOKEN_INITIALIZED) != 0 { initialized += 1 }
             let label = padded(token.label)
             let wanted: [(String?, String)] = [
                 (uri.token, label), (uri.manufacturer, padded(token.manufacturerID)), (uri.model, padded(token.model)),
@@ -313,12 +315,13 @@ public final class TokenKey: @unchecked Sendable {
             matches.append((slot, label))
         }
         guard let first = matches.first else {
-            // None at all may be one not plugged in yet; others but not this one, more
+            // No token at all may be one not plugged in yet (SoftHSM2 always shows a free,
+            // uninitialized one, which does not count); others but not this one, more
             // likely a URI that names the wrong token (a restart would not help).
-            if slots.isEmpty {
+            if initialized == 0 {
                 throw TokenError(.noToken, "no token matches \(uri) in \(module.path): it has no token present")
             }
-            throw TokenError(.badURI, "no token matches \(uri) in \(module.path): \(slots.count) token(s) present, none matches")
+            throw TokenError(.badURI, "no token matches \(uri) in \(module.path): \(initialized) token(s) present, none matches")
         }
         guard matches.count == 1 else {
             throw TokenError(.badURI, "\(matches.count) tokens match \(uri); add token=, serial= or slot-id= to name one")
