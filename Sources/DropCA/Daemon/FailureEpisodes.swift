@@ -10,7 +10,8 @@
 /// whatever the other profiles' outboxes do meanwhile (each message says which profile's
 /// folder, ``ProfileSpool/qualifier``; the default profile's read as before profiles).
 ///
-/// Owned by the publisher thread (not shared), so it needs no lock.
+/// Owned by the publisher thread (not shared), so it needs no lock; the intake loop keeps
+/// one of its own for its listings.
 struct FailureEpisodes {
     /// The kinds of write the publisher makes; each has its own episode.
     enum Kind: Hashable, CaseIterable {
@@ -19,6 +20,8 @@ struct FailureEpisodes {
         case ledgerLookups, readInputs, signCertificates, encodeOutputs
 
         static let workers: Set<Kind> = [.ledgerLookups, .readInputs, .signCertificates, .encodeOutputs]
+        /// The intake loop's own (``IntakeLoop``), an episode per inbox.
+        case listInbox
 
         /// What the operator reads after "cannot" / "can … again".
         var action: String {
@@ -33,6 +36,7 @@ struct FailureEpisodes {
             case .readInputs: "read requests in the inbox"
             case .signCertificates: "sign certificates"
             case .encodeOutputs: "make the output files of certificates"
+            case .listInbox: "list the inbox"
             }
         }
     }

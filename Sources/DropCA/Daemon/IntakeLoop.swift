@@ -54,6 +54,9 @@ final class IntakeLoop: Sendable {
     private let watchdogInterval: Duration?
     private let log: DaemonLog
     private let clock = ContinuousClock()
+    /// Listings that failed for a passing reason, an episode per inbox. Only the loop's
+    /// thread touches it (the `Mutex` is never contended).
+    private let listingEpisodes = Mutex(FailureEpisodes())
 
     private struct State {
         /// One per inbox, by profile index.
@@ -71,9 +74,14 @@ final class IntakeLoop: Sendable {
         /// The wait before that scan: 1 s, doubled after each batch that fails again, up
         /// to 30 s; back to 1 s after a batch without failure.
         var retryBackoff: Duration = .seconds(1)
-        /// Inboxes whose last listing failed for a passing reason (logged once each): since
-        /// when, and how many times.
-        var listingFailed: [Int: (began: ContinuousClock.Instant, failures: Int)] = [:]
+
+        /// A retry scan after the back-off, unless one is due already; the back-off doubles
+        /// per scan scheduled, not per failure: a burst's many failing batches are one round.
+        mutating func scheduleRetryScan(now: ContinuousClock.Instant) {
+            guard retryScanDue == nil else { return }
+            retryScanDue = now + retryBackoff
+            retryBackoff = min(retryBackoff * 2, .seconds(30))
+        }
 
         func pendingDeadline() -> ContinuousClock.Instant? {
             trackers.compactMap { $0.pendingDeadline() }.min()
@@ -141,12 +149,7 @@ final class IntakeLoop: Sendable {
             state.inFlight -= entries.count
             state.finishedSinceLastPet = true
             if retry {
-                // Doubled per scan scheduled, not per batch: a burst's many failing
-                // batches are one round of retries.
-                if state.retryScanDue == nil {
-                    state.retryScanDue = now + state.retryBackoff
-                    state.retryBackoff = min(state.retryBackoff * 2, .seconds(30))
-                }
+                state.scheduleRetryScan(now: now)
             } else if !failing {
                 state.retryBackoff = .seconds(1)
             }
@@ -304,31 +307,14 @@ final class IntakeLoop: Sendable {
         do {
             let entries = try inbox.scan()
             let now = clock.now
-            let episode = lock.withLock { state in
-                state.trackers[index].scanned(entries, at: now)
-                return state.listingFailed.removeValue(forKey: index)
-            }
-            if let episode {
-                log.writesRecovered("list the inbox \(inbox.path)", failures: episode.failures,
-                                    seconds: Int((now - episode.began).components.seconds))
-            }
+            lock.withLock { $0.trackers[index].scanned(entries, at: now) }
+            listingEpisodes.withLock { $0.succeeded(.listInbox, in: " \(inbox.path)", log: log) }
             return nil
         } catch {
             if orRetry, let errno = (error as? SpoolError)?.errno, Intake.isPassing(errno) {
                 let now = clock.now
-                let first = lock.withLock { state -> Bool in
-                    if state.retryScanDue == nil {
-                        state.retryScanDue = now + state.retryBackoff
-                        state.retryBackoff = min(state.retryBackoff * 2, .seconds(30))
-                    }
-                    if let episode = state.listingFailed[index] {
-                        state.listingFailed[index] = (episode.began, episode.failures + 1)
-                        return false
-                    }
-                    state.listingFailed[index] = (now, 1)
-                    return true
-                }
-                if first { log.writesFailing("list the inbox \(inbox.path)", count: 0, error: "\(error)") }
+                lock.withLock { $0.scheduleRetryScan(now: now) }
+                listingEpisodes.withLock { _ = $0.failed(.listInbox, in: " \(inbox.path)", count: 0, error: "\(error)", log: log) }
                 return nil
             }
             return .failed("cannot list the inbox \(inbox.path): \(error)")
