@@ -243,14 +243,13 @@ struct Publisher: Sendable {
                     published.append((candidate.entry, candidate.identity, candidate.serial))
                     if candidate.isFresh { publishedFresh.insert(candidate.entry) }
                 }
-                let wasFailing = state.episodes.isOpen(.publishCertificates, in: spool.qualifier)
-                state.episodes.succeeded(.publishCertificates, in: spool.qualifier, log: log)
                 // Temporaries a read-only or full outbox kept from being removed go now
-                // that the outbox takes writes again.
-                if wasFailing {
+                // that the outbox takes writes again, before the line that says it does.
+                if state.episodes.isOpen(.publishCertificates, in: spool.qualifier) {
                     spool.outbox.removeSpares()
                     _ = try? spool.outbox.removeStaleTemporaries()
                 }
+                state.episodes.succeeded(.publishCertificates, in: spool.qualifier, log: log)
             }
         }
 
@@ -293,11 +292,13 @@ struct Publisher: Sendable {
                 state.episodes.failed(.rejectInputs, in: spool.qualifier, count: failures.count,
                                       error: "\(failures.count) requests, first \(first)", log: log)
             } else {
-                let wasFailing = state.episodes.isOpen(.rejectInputs, in: spool.qualifier)
-                state.episodes.succeeded(.rejectInputs, in: spool.qualifier, log: log)
                 // Reason temporaries an append-only or read-only failed/ kept from being
-                // removed (one per try) go once it takes writes again, as the outbox's do.
-                if wasFailing { _ = try? spool.failed.removeStaleTemporaries() }
+                // removed (one per try) go once it takes writes again, as the outbox's do,
+                // before the line that says it does.
+                if state.episodes.isOpen(.rejectInputs, in: spool.qualifier) {
+                    _ = try? spool.failed.removeStaleTemporaries()
+                }
+                state.episodes.succeeded(.rejectInputs, in: spool.qualifier, log: log)
             }
         }
         // One fsync of each inbox that lost entries in this batch, side by side.
